@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ErialConfig(AppConfig):
+    name = "erial"
+    verbose_name = "e-Rial"

@@ -1,0 +1,410 @@
+"""Every write to the ledger. ``post()`` is the one way money moves; ``reverse()`` corrects.
+
+Guarantees of ``post()`` (design.md §3): one database transaction; the idempotency key is claimed
+first (same key and request -> the stored entry, a different request -> ``IdempotencyConflict``,
+a concurrent duplicate waits on the unique index and then gets the stored entry); only accounts with a
+cached balance are locked, in id order, so two posts never deadlock and hot accounts never queue;
+floors are checked before anything is written; a refusal writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.utils import timezone
+
+from erial.errors import (
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidRequest,
+    LimitExceeded,
+    MissingIdempotencyKey,
+    ReversalExceedsOriginal,
+)
+from erial.money import CURRENCY, format_amount, is_exact
+
+from .businessday import business_day_of
+from .ids import uuid7
+from .models import Account, AccountBalance, AccountKind, Entry, EntryKind, OwnerKind
+
+ZERO = Decimal("0.000")
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One side of a movement: a signed amount (debit +, credit -) on an account."""
+
+    account: Account
+    amount: Decimal
+
+
+# --- accounts -------------------------------------------------------------------------------------
+
+
+def open_account(
+    *,
+    code: str,
+    name: str,
+    kind: AccountKind | str,
+    owner_kind: OwnerKind | str = OwnerKind.SYSTEM,
+    owner_ref: str = "",
+    tracks_balance: bool = False,
+    floor: Decimal | None = None,
+) -> Account:
+    """Create an account (and its cached balance row when it tracks one). A floor needs tracking."""
+    if floor is not None and not tracks_balance:
+        raise InvalidRequest(f"Account {code}: a balance floor needs a tracked balance.")
+    if floor is not None and not is_exact(floor):
+        raise InvalidAmount(f"Account {code}: floor {floor} has more than 3 decimal places.")
+    if floor is not None and floor > 0:
+        raise InvalidRequest(f"Account {code}: a floor above zero would refuse the first credit.")
+    with transaction.atomic():
+        account = Account.objects.create(
+            code=code, name=name, kind=kind, owner_kind=owner_kind, owner_ref=owner_ref,
+            tracks_balance=tracks_balance,
+        )
+        if tracks_balance:
+            AccountBalance.objects.create(account=account, balance=ZERO, floor=floor)
+    return account
+
+
+def set_floor(*, account: Account, floor: Decimal | None) -> AccountBalance:
+    """Change an account's floor (e.g. an agent's credit limit). Refused if the balance is already below."""
+    if not account.tracks_balance:
+        raise InvalidRequest(f"Account {account.code} has no tracked balance, so it can have no floor.")
+    if floor is not None and (not is_exact(floor) or floor > 0):
+        raise InvalidAmount(f"Floor {floor} must be zero or negative with at most 3 decimal places.")
+    with transaction.atomic():
+        row = AccountBalance.objects.select_for_update().get(account=account)
+        if floor is not None and row.balance < floor:
+            raise LimitExceeded(
+                f"Account {account.code} holds {format_amount(row.balance)}, below the new floor "
+                f"{format_amount(floor)}."
+            )
+        row.floor = floor
+        row.save(update_fields=["floor", "updated_at"])
+    return row
+
+
+# --- posting --------------------------------------------------------------------------------------
+
+
+def post(
+    *,
+    kind: EntryKind | str,
+    legs: Sequence[Leg],
+    idempotency_key: str,
+    scope: str,
+    actor: AbstractBaseUser | None = None,
+    memo: str = "",
+    metadata: Mapping[str, Any] | None = None,
+) -> Entry:
+    """Move money: write one balanced entry, or refuse and write nothing.
+
+    Returns the entry; on a retry with the same key and request, the stored entry with
+    ``entry.replayed = True``.
+    """
+    kind = _entry_kind(kind)
+    legs = _checked_legs(legs)
+    metadata = dict(metadata or {})
+    fingerprint = _fingerprint(
+        "post", kind, sorted((leg.account.pk, format_amount(leg.amount)) for leg in legs), memo, metadata
+    )
+    return _post(
+        kind=kind, build_legs=lambda: legs, fingerprint=fingerprint, idempotency_key=idempotency_key,
+        scope=scope, actor=actor, memo=memo, metadata=metadata, reverses=None,
+    )
+
+
+def reverse(
+    *,
+    entry: Entry,
+    reason: str,
+    idempotency_key: str,
+    actor: AbstractBaseUser | None = None,
+    amount: Decimal | None = None,
+    legs: Sequence[Leg] | None = None,
+    kind: EntryKind | str = EntryKind.REVERSAL,
+    scope: str = "ledger.reverse",
+    metadata: Mapping[str, Any] | None = None,
+) -> Entry:
+    """Correct ``entry`` with a new entry that points at it: in full, by ``amount``, or by explicit ``legs``.
+
+    - no ``amount`` and no ``legs``: reverse whatever is not yet reversed;
+    - ``amount``: a two-account entry reversed by that much;
+    - ``legs``: exactly these legs (a refund that returns the amount but keeps the fee).
+    Never more than was posted: per account, all reversals together stay within the original posting.
+    """
+    if not reason.strip():
+        raise InvalidRequest("A reversal needs a reason.")
+    if amount is not None and legs is not None:
+        raise InvalidRequest("Give either an amount or legs to reverse, not both.")
+    if amount is not None and (not is_exact(amount) or amount <= 0):
+        raise InvalidAmount(f"Reversal amount {amount} must be positive with at most 3 decimal places.")
+    checked_legs = _checked_legs(legs) if legs is not None else None
+    kind = _entry_kind(kind)
+    metadata = {**(metadata or {}), "reason": reason}
+
+    def build_legs() -> list[Leg]:
+        # Lock the original so two concurrent partial reversals cannot both see the same remainder.
+        original = Entry.objects.select_for_update().get(pk=entry.pk)
+        remaining = _unreversed_by_account(original)
+        if not any(remaining.values()):
+            raise ReversalExceedsOriginal(f"Entry {original.pk} is already fully reversed.")
+        accounts = Account.objects.in_bulk(list(remaining))
+        if checked_legs is not None:
+            wanted = checked_legs
+        elif amount is None:
+            wanted = [Leg(accounts[pk], -left) for pk, left in remaining.items() if left]
+        else:
+            if len(remaining) != 2:
+                raise InvalidRequest(
+                    f"Entry {original.pk} has {len(remaining)} accounts: a partial reversal of it needs legs."
+                )
+            wanted = [Leg(accounts[pk], amount if left < 0 else -amount) for pk, left in remaining.items()]
+        for leg in wanted:
+            left = remaining.get(leg.account.pk)
+            if left is None:
+                raise InvalidRequest(f"Account {leg.account.code} is not part of entry {original.pk}.")
+            if leg.amount * left > 0 or abs(leg.amount) > abs(left):
+                raise ReversalExceedsOriginal(
+                    f"Reversing {format_amount(abs(leg.amount))} on {leg.account.code} exceeds the "
+                    f"{format_amount(abs(left))} of entry {original.pk} not yet reversed."
+                )
+        return wanted
+
+    fingerprint = _fingerprint(
+        "reverse", kind, str(entry.pk), reason,
+        None if amount is None else format_amount(amount),
+        None if checked_legs is None else sorted((g.account.pk, format_amount(g.amount)) for g in checked_legs),
+    )
+    return _post(
+        kind=kind, build_legs=build_legs, fingerprint=fingerprint, idempotency_key=idempotency_key,
+        scope=scope, actor=actor, memo=reason[:255], metadata=metadata, reverses=entry,
+    )
+
+
+def _unreversed_by_account(original: Entry) -> dict[int, Decimal]:
+    """Per account: the original posting plus every reversal of it so far (signed)."""
+    remaining: dict[int, Decimal] = {}
+    for account_id, amount in original.postings.values_list("account_id", "amount"):
+        remaining[account_id] = remaining.get(account_id, ZERO) + amount
+    reversal_rows = original.reversals.values_list("postings__account_id", "postings__amount")
+    for account_id, amount in reversal_rows:
+        if account_id in remaining:
+            remaining[account_id] += amount
+    return remaining
+
+
+def _post(
+    *,
+    kind: str,
+    build_legs: Callable[[], Sequence[Leg]],
+    fingerprint: str,
+    idempotency_key: str,
+    scope: str,
+    actor: AbstractBaseUser | None,
+    memo: str,
+    metadata: dict[str, Any],
+    reverses: Entry | None,
+) -> Entry:
+    _check_key(idempotency_key, scope)
+    with transaction.atomic():
+        claim_id = _claim_key(scope, idempotency_key, fingerprint)
+        if claim_id is None:
+            return _replay(scope, idempotency_key, fingerprint)
+        legs = _checked_legs(build_legs())
+        new_balances = _lock_and_check_floors(legs)
+        # Stamped after the locks: per tracked account, time order is then the order balances changed.
+        now = timezone.now()
+        entry = Entry(
+            id=uuid7(), kind=kind, created_at=now, business_day=business_day_of(now), memo=memo,
+            metadata=metadata, actor_id=getattr(actor, "pk", None),
+            reverses_id=reverses.pk if reverses else None,
+        )
+        _write(entry, legs, new_balances, claim_id)
+    entry.replayed = False
+    return entry
+
+
+# --- the steps of a post --------------------------------------------------------------------------
+
+
+def _entry_kind(kind: EntryKind | str) -> str:
+    try:
+        return EntryKind(kind).value
+    except ValueError:
+        raise InvalidRequest(f"Unknown entry kind {kind!r}.") from None
+
+
+def _checked_legs(legs: Sequence[Leg]) -> list[Leg]:
+    """Refuse legs that could not make a valid entry, before anything touches the database."""
+    legs = list(legs)
+    if len(legs) < 2:
+        raise InvalidRequest("An entry needs at least two legs.")
+    seen: set[int] = set()
+    total = ZERO
+    for leg in legs:
+        if leg.account.pk is None:
+            raise InvalidRequest("Every leg needs a saved account.")
+        if leg.account.pk in seen:
+            raise InvalidRequest(f"Account {leg.account.code} appears twice in one entry; combine the legs.")
+        seen.add(leg.account.pk)
+        if leg.account.currency != CURRENCY:
+            raise InvalidAmount(f"Account {leg.account.code} is not an {CURRENCY} account.")
+        if isinstance(leg.amount, float) or not isinstance(leg.amount, Decimal) or not is_exact(leg.amount):
+            raise InvalidAmount(f"Leg amount {leg.amount!r} must be a Decimal with at most 3 decimal places.")
+        if leg.amount == 0:
+            raise InvalidAmount(f"Leg on {leg.account.code} has a zero amount.")
+        total += leg.amount
+    if total != 0:
+        raise InvalidAmount(f"Legs do not balance: they sum to {format_amount(total)}, not zero.")
+    return legs
+
+
+def _fingerprint(*parts: Any) -> str:
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _check_key(key: str, scope: str) -> None:
+    if not isinstance(key, str) or not key:
+        raise MissingIdempotencyKey("Every money-moving request needs an idempotency key.")
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise InvalidRequest(f"An idempotency key is 1 to {MAX_KEY_LENGTH} printable characters.")
+    if not scope or len(scope) > 64:
+        raise InvalidRequest("An idempotency scope is 1 to 64 characters.")
+
+
+def _claim_key(scope: str, key: str, fingerprint: str) -> int | None:
+    """Insert the key; None if it already exists. A concurrent claimer waits here until we commit."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO ledger_idempotencykey (scope, key, fingerprint, created_at) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (scope, key) DO NOTHING RETURNING id",
+            [scope, key, fingerprint, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _replay(scope: str, key: str, fingerprint: str) -> Entry:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT fingerprint, entry_id FROM ledger_idempotencykey WHERE scope = %s AND key = %s",
+            [scope, key],
+        )
+        stored_fingerprint, entry_id = cursor.fetchone()
+    if stored_fingerprint != fingerprint:
+        raise IdempotencyConflict(
+            f"Idempotency key {key!r} was already used for a different request; use a new key."
+        )
+    entry = Entry.objects.get(pk=Entry._meta.pk.to_python(entry_id))
+    entry.replayed = True
+    return entry
+
+
+def _lock_and_check_floors(legs: Sequence[Leg]) -> dict[int, Decimal]:
+    """Lock the cached balances touched (in id order), check floors; return the new balances."""
+    tracked = sorted((leg for leg in legs if leg.account.tracks_balance), key=lambda leg: leg.account.pk)
+    if not tracked:
+        return {}
+    ids = [leg.account.pk for leg in tracked]
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT account_id, balance, floor FROM ledger_accountbalance WHERE account_id IN ("
+            + ",".join(["%s"] * len(ids)) + ") ORDER BY account_id" + lock,
+            ids,
+        )
+        rows = {account_id: (_decimal(bal), _decimal(floor)) for account_id, bal, floor in cursor.fetchall()}
+    new_balances: dict[int, Decimal] = {}
+    for leg in tracked:
+        account = leg.account
+        if account.pk not in rows:
+            raise InvalidRequest(f"Account {account.code} tracks a balance but has no balance row.")
+        current, floor = rows[account.pk]
+        after = (current + account.normal_sign * leg.amount).quantize(ZERO)
+        if floor is not None and after < floor and after < current:
+            error = InsufficientFunds if account.owner_kind == OwnerKind.WALLET else LimitExceeded
+            raise error(
+                f"Account {account.code} holds {format_amount(current)}; this needs "
+                f"{format_amount(current - after)} and may not take it below {format_amount(floor)}.",
+                available=format_amount(current - floor),
+            )
+        new_balances[account.pk] = after
+    return new_balances
+
+
+def _write(entry: Entry, legs: Sequence[Leg], new_balances: dict[int, Decimal], claim_id: int) -> None:
+    """Insert the entry and postings, update the locked balances, attach the entry to the key.
+
+    On PostgreSQL this is one statement (data-modifying CTEs): one round trip instead of four, which is
+    most of the difference between the ORM and plain SQL in bench/RESULTS.md.
+    """
+    ops = connection.ops
+    entry_id = Entry._meta.pk.get_db_prep_value(entry.id, connection)
+    when = ops.adapt_datetimefield_value(entry.created_at)
+    posting_rows = [
+        (entry_id, leg.account.pk, _db_amount(leg.amount), CURRENCY,
+         _db_amount(new_balances.get(leg.account.pk)), when)
+        for leg in legs
+    ]
+    entry_params = [
+        entry_id, entry.kind, when, ops.adapt_datefield_value(entry.business_day), entry.memo,
+        Entry._meta.get_field("metadata").get_db_prep_save(entry.metadata, connection),
+        entry.actor_id, Entry._meta.pk.get_db_prep_value(entry.reverses_id, connection),
+    ]
+    insert_entry = (
+        "INSERT INTO ledger_entry (id, kind, created_at, business_day, memo, metadata, actor_id, reverses_id) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    )
+    insert_postings = (
+        "INSERT INTO ledger_posting (entry_id, account_id, amount, amount_currency, balance_after, created_at) "
+        "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(posting_rows))
+    )
+    posting_params = [value for row in posting_rows for value in row]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            parts = [f"e AS ({insert_entry})", f"p AS ({insert_postings})"]
+            params = [*entry_params, *posting_params]
+            if new_balances:
+                values = ", ".join(["(%s::bigint, %s::numeric)"] * len(new_balances))
+                parts.append(
+                    "b AS (UPDATE ledger_accountbalance AS ab SET balance = v.balance, updated_at = %s "
+                    f"FROM (VALUES {values}) AS v(account_id, balance) WHERE ab.account_id = v.account_id)"
+                )
+                params += [when, *[_db_amount(x) if i % 2 else x for item in new_balances.items()
+                                   for i, x in enumerate(item)]]
+            cursor.execute(
+                "WITH " + ", ".join(parts) + " UPDATE ledger_idempotencykey SET entry_id = %s WHERE id = %s",
+                [*params, entry_id, claim_id],
+            )
+            return
+        cursor.execute(insert_entry, entry_params)
+        cursor.execute(insert_postings, posting_params)
+        cursor.executemany(
+            "UPDATE ledger_accountbalance SET balance = %s, updated_at = %s WHERE account_id = %s",
+            [(_db_amount(after), when, account_id) for account_id, after in new_balances.items()],
+        )
+        cursor.execute("UPDATE ledger_idempotencykey SET entry_id = %s WHERE id = %s", [entry_id, claim_id])
+
+
+def _db_amount(amount: Decimal | None) -> Any:
+    return connection.ops.adapt_decimalfield_value(amount, 18, 3)
+
+
+def _decimal(value: Any) -> Decimal:
+    """A NUMERIC read back from the database as an exact Decimal (SQLite hands back floats)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value) if isinstance(value, float) else str(value)).quantize(ZERO)
