@@ -32,8 +32,8 @@ def parse_amount(value: object, *, allow_negative: bool = False, allow_zero: boo
     floats, exponents, more than 3 decimals, zero and negatives (unless allowed) and anything above
     ``ERIAL_MAX_AMOUNT``. Never rounds: a fourth decimal is a mistake to report, not to hide.
     """
-    if isinstance(value, bool) or isinstance(value, float):
-        raise InvalidAmount("Amounts must be given as strings like \"12.500\", not as floating-point numbers.")
+    if isinstance(value, bool | float):
+        raise InvalidAmount('Amounts must be given as strings like "12.500", not as floating-point numbers.')
     if isinstance(value, int):
         value = str(value)
     if isinstance(value, Decimal):
@@ -41,12 +41,12 @@ def parse_amount(value: object, *, allow_negative: bool = False, allow_zero: boo
             raise InvalidAmount("Amount must be a finite number.")
         value = format(value, "f")
     if not isinstance(value, str):
-        raise InvalidAmount("Amount must be a string like \"12.500\".")
+        raise InvalidAmount('Amount must be a string like "12.500".')
     match = _AMOUNT_RE.match(value)
     if not match:
         if re.match(r"^-?\d+\.\d{4,}$", value):
             raise InvalidAmount(f"Amount {value!r} has more than {PLACES} decimal places (OMR has {PLACES}).")
-        raise InvalidAmount(f"Amount {value!r} is not a plain decimal number like \"12.500\".")
+        raise InvalidAmount(f'Amount {value!r} is not a plain decimal number like "12.500".')
     try:
         amount = Decimal(value).quantize(QUANTUM)
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid numbers

@@ -44,22 +44,32 @@ END $$;
 
 PG_TRIGGERS = {
     "ledger_entry": [
-        ("ledger_entry_append_only",
-         "BEFORE UPDATE OR DELETE ON ledger_entry FOR EACH ROW EXECUTE FUNCTION ledger_forbid_change()"),
-        ("ledger_entry_has_postings",
-         "AFTER INSERT ON ledger_entry DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
-         "EXECUTE FUNCTION ledger_check_entry_has_postings()"),
+        (
+            "ledger_entry_append_only",
+            "BEFORE UPDATE OR DELETE ON ledger_entry FOR EACH ROW EXECUTE FUNCTION ledger_forbid_change()",
+        ),
+        (
+            "ledger_entry_has_postings",
+            "AFTER INSERT ON ledger_entry DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            "EXECUTE FUNCTION ledger_check_entry_has_postings()",
+        ),
     ],
     "ledger_posting": [
-        ("ledger_posting_append_only",
-         "BEFORE UPDATE OR DELETE ON ledger_posting FOR EACH ROW EXECUTE FUNCTION ledger_forbid_change()"),
-        ("ledger_posting_entry_balanced",
-         "AFTER INSERT ON ledger_posting DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
-         "EXECUTE FUNCTION ledger_check_posting_entry_balanced()"),
+        (
+            "ledger_posting_append_only",
+            "BEFORE UPDATE OR DELETE ON ledger_posting FOR EACH ROW EXECUTE FUNCTION ledger_forbid_change()",
+        ),
+        (
+            "ledger_posting_entry_balanced",
+            "AFTER INSERT ON ledger_posting DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            "EXECUTE FUNCTION ledger_check_posting_entry_balanced()",
+        ),
     ],
     "ledger_dayseal": [
-        ("ledger_dayseal_append_only",
-         "BEFORE UPDATE OR DELETE ON ledger_dayseal FOR EACH ROW EXECUTE FUNCTION ledger_forbid_change()"),
+        (
+            "ledger_dayseal_append_only",
+            "BEFORE UPDATE OR DELETE ON ledger_dayseal FOR EACH ROW EXECUTE FUNCTION ledger_forbid_change()",
+        ),
     ],
 }
 

@@ -96,9 +96,7 @@ class AccountBalance(models.Model):
     proves it equals the postings.
     """
 
-    account = models.OneToOneField(
-        Account, primary_key=True, on_delete=models.PROTECT, related_name="cached_balance"
-    )
+    account = models.OneToOneField(Account, primary_key=True, on_delete=models.PROTECT, related_name="cached_balance")
     balance = models.DecimalField(**AMOUNT, default=Decimal("0.000"))
     #: The lowest balance allowed (0 for a wallet, minus the credit limit for an agent float); NULL: none.
     floor = models.DecimalField(**AMOUNT, null=True, blank=True)
@@ -107,7 +105,8 @@ class AccountBalance(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(floor__isnull=True) | Q(balance__gte=F("floor")), name="ledger_balance_above_floor"
+                condition=Q(floor__isnull=True) | Q(balance__gte=F("floor")),
+                name="ledger_balance_above_floor",
             ),
         ]
 
@@ -128,17 +127,13 @@ class Entry(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    reverses = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
-    )
+    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals")
 
     class Meta:
         verbose_name_plural = "entries"
         ordering = ["created_at", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=[k.value for k in EntryKind]), name="ledger_entry_kind_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=[k.value for k in EntryKind]), name="ledger_entry_kind_valid"),
         ]
 
     def __str__(self) -> str:
@@ -160,9 +155,7 @@ class Posting(models.Model):
         indexes = [models.Index(fields=["account", "created_at"], name="ledger_posting_acct_time")]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_posting_amount_nonzero"),
-            models.CheckConstraint(
-                condition=Q(amount=Round(F("amount"), 3)), name="ledger_posting_amount_3_places"
-            ),
+            models.CheckConstraint(condition=Q(amount=Round(F("amount"), 3)), name="ledger_posting_amount_3_places"),
             models.CheckConstraint(condition=Q(amount_currency="OMR"), name="ledger_posting_currency_omr"),
         ]
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from erial.money import format_amount
 
-from .businessday import business_day_of, day_bounds, today
+from .businessday import day_bounds, today
 from .models import Account, BalanceCheckpoint, DaySeal, Entry
 from .selectors import balance
 
@@ -76,8 +76,13 @@ def seal_through(last_day: dt.date | None = None) -> list[DaySeal]:
         with transaction.atomic():
             digest, entries, postings, debits = day_digest(day, previous)
             seal = DaySeal.objects.create(
-                business_day=day, entry_count=entries, posting_count=postings, total_debits=debits,
-                previous_digest=previous, digest=digest, sealed_at=timezone.now(),
+                business_day=day,
+                entry_count=entries,
+                posting_count=postings,
+                total_debits=debits,
+                previous_digest=previous,
+                digest=digest,
+                sealed_at=timezone.now(),
             )
             _checkpoint_balances(day)
         sealed.append(seal)
@@ -115,4 +120,3 @@ def broken_seals() -> list[str]:
             )
         previous = seal.digest
     return problems
-

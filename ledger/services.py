@@ -69,7 +69,11 @@ def open_account(
         raise InvalidRequest(f"Account {code}: a floor above zero would refuse the first credit.")
     with transaction.atomic():
         account = Account.objects.create(
-            code=code, name=name, kind=kind, owner_kind=owner_kind, owner_ref=owner_ref,
+            code=code,
+            name=name,
+            kind=kind,
+            owner_kind=owner_kind,
+            owner_ref=owner_ref,
             tracks_balance=tracks_balance,
         )
         if tracks_balance:
@@ -120,8 +124,15 @@ def post(
         "post", kind, sorted((leg.account.pk, format_amount(leg.amount)) for leg in legs), memo, metadata
     )
     return _post(
-        kind=kind, build_legs=lambda: legs, fingerprint=fingerprint, idempotency_key=idempotency_key,
-        scope=scope, actor=actor, memo=memo, metadata=metadata, reverses=None,
+        kind=kind,
+        build_legs=lambda: legs,
+        fingerprint=fingerprint,
+        idempotency_key=idempotency_key,
+        scope=scope,
+        actor=actor,
+        memo=memo,
+        metadata=metadata,
+        reverses=None,
     )
 
 
@@ -183,13 +194,23 @@ def reverse(
         return wanted
 
     fingerprint = _fingerprint(
-        "reverse", kind, str(entry.pk), reason,
+        "reverse",
+        kind,
+        str(entry.pk),
+        reason,
         None if amount is None else format_amount(amount),
         None if checked_legs is None else sorted((g.account.pk, format_amount(g.amount)) for g in checked_legs),
     )
     return _post(
-        kind=kind, build_legs=build_legs, fingerprint=fingerprint, idempotency_key=idempotency_key,
-        scope=scope, actor=actor, memo=reason[:255], metadata=metadata, reverses=entry,
+        kind=kind,
+        build_legs=build_legs,
+        fingerprint=fingerprint,
+        idempotency_key=idempotency_key,
+        scope=scope,
+        actor=actor,
+        memo=reason[:255],
+        metadata=metadata,
+        reverses=entry,
     )
 
 
@@ -227,8 +248,13 @@ def _post(
         # Stamped after the locks: per tracked account, time order is then the order balances changed.
         now = timezone.now()
         entry = Entry(
-            id=uuid7(), kind=kind, created_at=now, business_day=business_day_of(now), memo=memo,
-            metadata=metadata, actor_id=getattr(actor, "pk", None),
+            id=uuid7(),
+            kind=kind,
+            created_at=now,
+            business_day=business_day_of(now),
+            memo=memo,
+            metadata=metadata,
+            actor_id=getattr(actor, "pk", None),
             reverses_id=reverses.pk if reverses else None,
         )
         _write(entry, legs, new_balances, claim_id)
@@ -305,9 +331,7 @@ def _replay(scope: str, key: str, fingerprint: str) -> Entry:
         )
         stored_fingerprint, entry_id = cursor.fetchone()
     if stored_fingerprint != fingerprint:
-        raise IdempotencyConflict(
-            f"Idempotency key {key!r} was already used for a different request; use a new key."
-        )
+        raise IdempotencyConflict(f"Idempotency key {key!r} was already used for a different request; use a new key.")
     entry = Entry.objects.get(pk=Entry._meta.pk.to_python(entry_id))
     entry.replayed = True
     return entry
@@ -323,7 +347,9 @@ def _lock_and_check_floors(legs: Sequence[Leg]) -> dict[int, Decimal]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT account_id, balance, floor FROM ledger_accountbalance WHERE account_id IN ("
-            + ",".join(["%s"] * len(ids)) + ") ORDER BY account_id" + lock,
+            + ",".join(["%s"] * len(ids))
+            + ") ORDER BY account_id"
+            + lock,
             ids,
         )
         rows = {account_id: (_decimal(bal), _decimal(floor)) for account_id, bal, floor in cursor.fetchall()}
@@ -355,14 +381,25 @@ def _write(entry: Entry, legs: Sequence[Leg], new_balances: dict[int, Decimal], 
     entry_id = Entry._meta.pk.get_db_prep_value(entry.id, connection)
     when = ops.adapt_datetimefield_value(entry.created_at)
     posting_rows = [
-        (entry_id, leg.account.pk, _db_amount(leg.amount), CURRENCY,
-         _db_amount(new_balances.get(leg.account.pk)), when)
+        (
+            entry_id,
+            leg.account.pk,
+            _db_amount(leg.amount),
+            CURRENCY,
+            _db_amount(new_balances.get(leg.account.pk)),
+            when,
+        )
         for leg in legs
     ]
     entry_params = [
-        entry_id, entry.kind, when, ops.adapt_datefield_value(entry.business_day), entry.memo,
+        entry_id,
+        entry.kind,
+        when,
+        ops.adapt_datefield_value(entry.business_day),
+        entry.memo,
         Entry._meta.get_field("metadata").get_db_prep_save(entry.metadata, connection),
-        entry.actor_id, Entry._meta.pk.get_db_prep_value(entry.reverses_id, connection),
+        entry.actor_id,
+        Entry._meta.pk.get_db_prep_value(entry.reverses_id, connection),
     ]
     insert_entry = (
         "INSERT INTO ledger_entry (id, kind, created_at, business_day, memo, metadata, actor_id, reverses_id) "
@@ -383,8 +420,10 @@ def _write(entry: Entry, legs: Sequence[Leg], new_balances: dict[int, Decimal], 
                     "b AS (UPDATE ledger_accountbalance AS ab SET balance = v.balance, updated_at = %s "
                     f"FROM (VALUES {values}) AS v(account_id, balance) WHERE ab.account_id = v.account_id)"
                 )
-                params += [when, *[_db_amount(x) if i % 2 else x for item in new_balances.items()
-                                   for i, x in enumerate(item)]]
+                params += [
+                    when,
+                    *[_db_amount(x) if i % 2 else x for item in new_balances.items() for i, x in enumerate(item)],
+                ]
             cursor.execute(
                 "WITH " + ", ".join(parts) + " UPDATE ledger_idempotencykey SET entry_id = %s WHERE id = %s",
                 [*params, entry_id, claim_id],
