@@ -2,7 +2,7 @@
 
 import pytest
 
-from erial.errors import InvalidAmount, InvalidRequest, ReversalExceedsOriginal
+from erial.errors import InsufficientFunds, InvalidAmount, InvalidRequest, ReversalExceedsOriginal
 from ledger import services
 from ledger.models import Entry, EntryKind
 from ledger.selectors import balance
@@ -116,7 +116,7 @@ def test_reversal_that_would_overdraw_the_wallet_is_refused():
     w = wallet()
     topup = top_up(w, "10.000")
     pay(w, "9.000")
-    with pytest.raises(Exception, match="holds 0.900"):
+    with pytest.raises(InsufficientFunds, match=r"holds 0\.900"):
         services.reverse(entry=topup, reason="void", idempotency_key=key())
     assert balance(w) == D("0.900")
 
