@@ -53,9 +53,9 @@ class AccountLine:
     floor: Decimal | None
 
 
-def chart_with_balances() -> list[AccountLine]:
-    """Every account with its current balance; two queries plus one per untracked account."""
-    accounts = list(Account.objects.select_related("cached_balance").order_by("owner_kind", "code"))
+def chart_with_balances(limit: int = 200) -> list[AccountLine]:
+    """The first ``limit`` accounts (system accounts first) with their current balances."""
+    accounts = list(Account.objects.select_related("cached_balance").order_by("tracks_balance", "code")[:limit])
     lines = []
     for account in accounts:
         cached = getattr(account, "cached_balance", None) if account.tracks_balance else None

@@ -41,3 +41,9 @@ def _system_chart(request):
         return
     request.getfixturevalue("_django_db_helper")
     ensure_system_chart()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Demo and test users need a password, not a slow one."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
