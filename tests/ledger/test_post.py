@@ -1,6 +1,5 @@
 """post(): the one way money moves. Every rule, and every refusal leaving the ledger unchanged."""
 
-
 import pytest
 
 from erial.errors import (
