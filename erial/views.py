@@ -1,4 +1,4 @@
-"""The service's front page: what e-Rial is, where to go, and whether the books prove themselves."""
+"""The service's front page: what e-Rial is and where to go; staff also see the chart with balances."""
 
 from __future__ import annotations
 
@@ -9,4 +9,6 @@ from ledger import selectors
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "erial/home.html", {"accounts": selectors.chart_with_balances()})
+    # Balances are finance's business: anonymous visitors get the landing page only.
+    accounts = selectors.chart_with_balances() if request.user.is_staff else None
+    return render(request, "erial/home.html", {"accounts": accounts})

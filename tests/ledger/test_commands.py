@@ -1,10 +1,16 @@
 """The management commands and pages a person uses first: seed_demo, verify_ledger, seal_ledger, home."""
 
+import datetime as dt
+from unittest import mock
+
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from ledger.models import AccountBalance, Entry, EntryKind, IdempotencyKey
+from ledger.models import AccountBalance, DaySeal, Entry, EntryKind, IdempotencyKey
+from ledger.tasks import seal_previous_day
 from ledger.verification import verify
+from tests.factories import pay, wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -54,10 +60,13 @@ def test_seal_ledger_with_nothing_finished_seals_nothing(capsys):
     assert "nothing to seal" in capsys.readouterr().out
 
 
-def test_home_page_shows_the_chart_with_balances(client):
+def test_home_page_shows_the_chart_with_balances_to_staff_only(client):
     call_command("seed_demo")
     page = client.get("/")
     assert page.status_code == 200
+    assert "e-Rial" in page.text and "W-100001" not in page.text
+    client.login(username="finance", password="erial-demo")
+    page = client.get("/")
     assert "W-100001" in page.text and "fee_income" in page.text
 
 
@@ -69,3 +78,12 @@ def test_finance_can_read_the_ledger_in_the_back_office_but_not_change_it(client
     page = client.get(f"/admin/ledger/entry/{entry.pk}/change/")
     assert page.status_code == 200 and "Save" not in page.text
     assert client.get("/admin/ledger/entry/add/").status_code == 403
+
+
+def test_nightly_seal_task_seals_finished_days(settings):
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() - dt.timedelta(days=2)):
+        pay(wallet("5.000"), "1.000")
+    assert settings.CELERY_TASK_ALWAYS_EAGER  # no broker configured: the embedded default
+    sealed = seal_previous_day.delay().get()
+    assert len(sealed) == 2  # the day of the payment and yesterday (an empty day keeps the chain whole)
+    assert DaySeal.objects.count() == 2 and seal_previous_day.delay().get() == []
