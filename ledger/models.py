@@ -100,6 +100,8 @@ class AccountBalance(models.Model):
     balance = models.DecimalField(**AMOUNT, default=Decimal("0.000"))
     #: The lowest balance allowed (0 for a wallet, minus the credit limit for an agent float); NULL: none.
     floor = models.DecimalField(**AMOUNT, null=True, blank=True)
+    #: False while the account is blocked (a frozen wallet): post() refuses any leg on it.
+    active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from erial.errors import (
+    AccountInactive,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAmount,
@@ -45,6 +46,10 @@ class Leg:
 
     account: Account
     amount: Decimal
+
+
+#: Chooses reversal legs from what is not yet reversed (signed, per account id).
+LegsFromRemainder = Callable[[dict[int, Decimal]], Sequence[Leg]]
 
 
 # --- accounts -------------------------------------------------------------------------------------
@@ -81,6 +86,20 @@ def open_account(
     return account
 
 
+def set_active(*, account: Account, active: bool) -> AccountBalance:
+    """Open or block an account for postings (a frozen wallet takes no debits and no credits).
+
+    Taken under the balance row's lock, so no post in flight can slip past a freeze.
+    """
+    if not account.tracks_balance:
+        raise InvalidRequest(f"Account {account.code} has no tracked balance, so it cannot be blocked.")
+    with transaction.atomic():
+        row = AccountBalance.objects.select_for_update().get(account=account)
+        row.active = active
+        row.save(update_fields=["active", "updated_at"])
+    return row
+
+
 def set_floor(*, account: Account, floor: Decimal | None) -> AccountBalance:
     """Change an account's floor (e.g. an agent's credit limit). Refused if the balance is already below."""
     if not account.tracks_balance:
@@ -111,16 +130,19 @@ def post(
     actor: AbstractBaseUser | None = None,
     memo: str = "",
     metadata: Mapping[str, Any] | None = None,
+    request_fingerprint: str | None = None,
 ) -> Entry:
     """Move money: write one balanced entry, or refuse and write nothing.
 
     Returns the entry; on a retry with the same key and request, the stored entry with
-    ``entry.replayed = True``.
+    ``entry.replayed = True``. The request is identified by its legs, or by ``request_fingerprint``
+    when the caller's request is what must match (a payment retried after the fee changed is the same
+    request with different legs).
     """
     kind = _entry_kind(kind)
     legs = _checked_legs(legs)
     metadata = dict(metadata or {})
-    fingerprint = _fingerprint(
+    fingerprint = request_fingerprint or _fingerprint(
         "post", kind, sorted((leg.account.pk, format_amount(leg.amount)) for leg in legs), memo, metadata
     )
     return _post(
@@ -143,16 +165,19 @@ def reverse(
     idempotency_key: str,
     actor: AbstractBaseUser | None = None,
     amount: Decimal | None = None,
-    legs: Sequence[Leg] | None = None,
+    legs: Sequence[Leg] | LegsFromRemainder | None = None,
     kind: EntryKind | str = EntryKind.REVERSAL,
     scope: str = "ledger.reverse",
     metadata: Mapping[str, Any] | None = None,
+    request_fingerprint: str | None = None,
 ) -> Entry:
     """Correct ``entry`` with a new entry that points at it: in full, by ``amount``, or by explicit ``legs``.
 
     - no ``amount`` and no ``legs``: reverse whatever is not yet reversed;
     - ``amount``: a two-account entry reversed by that much;
-    - ``legs``: exactly these legs (a refund that returns the amount but keeps the fee).
+    - ``legs``: exactly these legs (a refund that returns the amount but keeps the fee), or a function
+      that chooses them from what is not yet reversed, per account id; it runs under the original's
+      lock, so a decision such as "the last refund also returns the fee" is never raced.
     Never more than was posted: per account, all reversals together stay within the original posting.
     """
     if not reason.strip():
@@ -161,7 +186,9 @@ def reverse(
         raise InvalidRequest("Give either an amount or legs to reverse, not both.")
     if amount is not None and (not is_exact(amount) or amount <= 0):
         raise InvalidAmount(f"Reversal amount {amount} must be positive with at most 3 decimal places.")
-    checked_legs = _checked_legs(legs) if legs is not None else None
+    checked_legs = _checked_legs(legs) if legs is not None and not callable(legs) else None
+    if callable(legs) and request_fingerprint is None:
+        raise InvalidRequest("Legs chosen at posting time need a request fingerprint for idempotency.")
     kind = _entry_kind(kind)
     metadata = {**(metadata or {}), "reason": reason}
 
@@ -172,7 +199,9 @@ def reverse(
         if not any(remaining.values()):
             raise ReversalExceedsOriginal(f"Entry {original.pk} is already fully reversed.")
         accounts = Account.objects.in_bulk(list(remaining))
-        if checked_legs is not None:
+        if callable(legs):
+            wanted = _checked_legs(legs(dict(remaining)))
+        elif checked_legs is not None:
             wanted = checked_legs
         elif amount is None:
             wanted = [Leg(accounts[pk], -left) for pk, left in remaining.items() if left]
@@ -193,7 +222,7 @@ def reverse(
                 )
         return wanted
 
-    fingerprint = _fingerprint(
+    fingerprint = request_fingerprint or _fingerprint(
         "reverse",
         kind,
         str(entry.pk),
@@ -346,19 +375,21 @@ def _lock_and_check_floors(legs: Sequence[Leg]) -> dict[int, Decimal]:
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT account_id, balance, floor FROM ledger_accountbalance WHERE account_id IN ("
+            "SELECT account_id, balance, floor, active FROM ledger_accountbalance WHERE account_id IN ("
             + ",".join(["%s"] * len(ids))
             + ") ORDER BY account_id"
             + lock,
             ids,
         )
-        rows = {account_id: (_decimal(bal), _decimal(floor)) for account_id, bal, floor in cursor.fetchall()}
+        rows = {row[0]: (_decimal(row[1]), _decimal(row[2]), bool(row[3])) for row in cursor.fetchall()}
     new_balances: dict[int, Decimal] = {}
     for leg in tracked:
         account = leg.account
         if account.pk not in rows:
             raise InvalidRequest(f"Account {account.code} tracks a balance but has no balance row.")
-        current, floor = rows[account.pk]
+        current, floor, active = rows[account.pk]
+        if not active:
+            raise AccountInactive(f"Account {account.code} is blocked: it takes no debits and no credits.")
         after = (current + account.normal_sign * leg.amount).quantize(ZERO)
         if floor is not None and after < floor and after < current:
             error = InsufficientFunds if account.owner_kind == OwnerKind.WALLET else LimitExceeded

@@ -3,6 +3,7 @@
 import pytest
 
 from erial.errors import (
+    AccountInactive,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAmount,
@@ -214,3 +215,48 @@ class TestAccounts:
     def test_floor_on_an_untracked_account_is_refused(self):
         with pytest.raises(InvalidRequest):
             services.set_floor(account=system("fee_income"), floor=D("0"))
+
+
+def test_a_blocked_account_takes_no_debits_and_no_credits(ledger_snapshot):
+    w = wallet("10.000")
+    services.set_active(account=w, active=False)
+    before = ledger_snapshot()
+    with pytest.raises(AccountInactive):
+        pay(w, "1.000")
+    with pytest.raises(AccountInactive):
+        top_up_legs = [Leg(system("bank_clearing"), D("1.000")), Leg(w, D("-1.000"))]
+        services.post(kind="cash_topup", legs=top_up_legs, idempotency_key=key(), scope="t")
+    assert ledger_snapshot() == before
+    services.set_active(account=w, active=True)
+    pay(w, "1.000")
+    assert balance(w) == D("8.900")
+
+
+def test_a_request_fingerprint_identifies_the_request_whatever_its_legs():
+    w = wallet("10.000")
+    k = key()
+    first = services.post(
+        kind="fee_payment",
+        legs=fee_payment_legs(w, "1.000", "0.100"),
+        idempotency_key=k,
+        scope="t",
+        request_fingerprint="pay L-1 1.000",
+    )
+    # the fee changed between the two calls: the same request still replays, it does not conflict
+    again = services.post(
+        kind="fee_payment",
+        legs=fee_payment_legs(w, "1.000", "0.200"),
+        idempotency_key=k,
+        scope="t",
+        request_fingerprint="pay L-1 1.000",
+    )
+    assert (again.pk, again.replayed) == (first.pk, True)
+    with pytest.raises(IdempotencyConflict):
+        services.post(
+            kind="fee_payment",
+            legs=fee_payment_legs(w, "1.000", "0.100"),
+            idempotency_key=k,
+            scope="t",
+            request_fingerprint="pay L-1 2.000",
+        )
+    assert balance(w) == D("8.900")

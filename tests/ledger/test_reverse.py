@@ -4,7 +4,7 @@ import pytest
 
 from erial.errors import InsufficientFunds, InvalidAmount, InvalidRequest, ReversalExceedsOriginal
 from ledger import services
-from ledger.models import Entry, EntryKind
+from ledger.models import Account, Entry, EntryKind
 from ledger.selectors import balance
 from ledger.services import Leg
 from ledger.verification import verify
@@ -129,3 +129,33 @@ def test_retried_reversal_returns_the_same_entry():
     again = services.reverse(entry=topup, amount=D("3.000"), reason="r", idempotency_key=k)
     assert (again.pk, again.replayed) == (first.pk, True)
     assert balance(w) == D("7.000")
+
+
+def test_legs_chosen_under_the_lock_from_what_remains():
+    w = wallet("10.000")
+    payment = pay(w, "2.000", "0.100")
+    seen = []
+
+    def refund_all_that_remains(remaining):
+        seen.append(remaining)
+        return [Leg(Account.objects.get(pk=pk), -left) for pk, left in remaining.items()]
+
+    k = key()
+    refund = services.reverse(
+        entry=payment, legs=refund_all_that_remains, reason="r", idempotency_key=k, request_fingerprint="refund-all"
+    )
+    assert balance(w) == D("10.000")
+    assert seen == [
+        {w.pk: D("2.100"), system("revenue.lease_renewal").pk: D("-2.000"), system("fee_income").pk: D("-0.100")}
+    ]
+    # a retry replays before choosing legs again (nothing remains now, yet it is not refused)
+    again = services.reverse(
+        entry=payment, legs=refund_all_that_remains, reason="r", idempotency_key=k, request_fingerprint="refund-all"
+    )
+    assert (again.pk, again.replayed, len(seen)) == (refund.pk, True, 1)
+
+
+def test_legs_chosen_at_posting_time_need_a_request_fingerprint():
+    payment = pay(wallet("10.000"), "2.000")
+    with pytest.raises(InvalidRequest, match="fingerprint"):
+        services.reverse(entry=payment, legs=lambda remaining: [], reason="r", idempotency_key=key())
