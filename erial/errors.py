@@ -77,3 +77,15 @@ class AccountInactive(BusinessRefusal):
 
 class ReversalExceedsOriginal(BusinessRefusal):
     code, title = "already_refunded", "More than was posted cannot be reversed"
+
+
+class AlreadyExists(DomainError):
+    code, status, title = "already_exists", 409, "Already exists"
+
+
+class InvalidTransition(BusinessRefusal):
+    code, title = "invalid_transition", "Not allowed in the current state"
+
+
+class AlreadyPaid(BusinessRefusal):
+    code, title = "already_paid", "Bill already paid"

@@ -287,6 +287,7 @@ def _post(
             reverses_id=reverses.pk if reverses else None,
         )
         _write(entry, legs, new_balances, claim_id)
+    entry._state.adding, entry._state.db = False, connection.alias  # it is stored: never INSERT it again
     entry.replayed = False
     return entry
 
@@ -324,6 +325,11 @@ def _checked_legs(legs: Sequence[Leg]) -> list[Leg]:
     if total != 0:
         raise InvalidAmount(f"Legs do not balance: they sum to {format_amount(total)}, not zero.")
     return legs
+
+
+def request_fingerprint(*parts: Any) -> str:
+    """A stable digest of what a caller asked for, to tell a retry from a different request."""
+    return _fingerprint(*parts)
 
 
 def _fingerprint(*parts: Any) -> str:

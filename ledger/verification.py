@@ -42,8 +42,8 @@ def unbalanced_entries() -> list[str]:
     rows = _rows(
         "SELECT e.id, p.amount_currency, COUNT(p.id), SUM(p.amount) FROM ledger_entry e "
         "LEFT JOIN ledger_posting p ON p.entry_id = e.id GROUP BY e.id, p.amount_currency "
-        "HAVING COUNT(p.id) < 2 OR ABS(COALESCE(SUM(p.amount), 0)) >= %s",
-        [HALF_BAISA],
+        # The threshold is a literal: SQLite compares a bound Decimal (sent as text) above every number.
+        f"HAVING COUNT(p.id) < 2 OR ABS(COALESCE(SUM(p.amount), 0)) >= {HALF_BAISA}",
     )
     return [
         f"entry {entry_id}: {count} postings summing to {format_amount(_dec(total))} {currency or ''}".rstrip()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from ledger.chart import ensure_system_chart
+from ledger.chart import ensure_services, ensure_system_chart
 from ledger.models import Account, AccountBalance, Entry, IdempotencyKey, Posting
 
 
@@ -41,6 +41,7 @@ def _system_chart(request):
         return
     request.getfixturevalue("_django_db_helper")
     ensure_system_chart()
+    ensure_services()
 
 
 @pytest.fixture(autouse=True)

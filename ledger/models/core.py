@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Round
 from djmoney.models.fields import MoneyField
 
-from .ids import uuid7
+from ..ids import uuid7
 
 AMOUNT = {"max_digits": 18, "decimal_places": 3}
 
