@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from erial.api import HasRole, idempotency_key, idempotency_scope
-from erial.errors import Forbidden, InvalidRequest, NotFound
+from erial.errors import AlreadyExists, Forbidden, InvalidRequest, NotFound
 from erial.roles import Role, has_role
 
 from . import payments, wallets
@@ -66,7 +66,7 @@ class AccountListCreate(APIView):
         fields = data.validated_data
         self_registration = not has_role(request.user, Role.AGENT, Role.ADMIN)
         if self_registration and hasattr(request.user, "holder"):
-            raise InvalidRequest("You already hold an e-Rial account.")
+            raise AlreadyExists("You already hold an e-Rial account: one holder may have one wallet.")
         wallet = wallets.open_wallet(
             holder_type=fields["holder_type"],
             national_id=fields["national_id"],

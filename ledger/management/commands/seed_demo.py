@@ -1,7 +1,7 @@
-"""``manage.py seed_demo``: demo users, accounts and entries of every kind; safe to run twice.
+"""``manage.py seed_demo``: demo users, wallets, offices' accounts and entries of every kind; safe twice.
 
-Every demo movement goes through ``post()``/``reverse()`` with a fixed idempotency key, so a second run
-replays instead of posting again.
+Every demo movement goes through the services with a fixed idempotency key, so a second run replays
+instead of moving money again.
 """
 
 from decimal import Decimal
@@ -10,22 +10,48 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
-from ledger import services
-from ledger.chart import SystemAccount, ensure_system_chart
-from ledger.models import Account, AccountKind, EntryKind, OwnerKind
+from erial.roles import Role, grant
+from ledger import payments, services, wallets
+from ledger.chart import SystemAccount, ensure_services, ensure_system_chart
+from ledger.models import Account, AccountKind, EntryKind, Holder, OpeningChannel, OwnerKind, Service, Wallet
 from ledger.services import Leg
 
 DEMO_PASSWORD = "erial-demo"
 SCOPE = "seed_demo"
 
 
-def _account(code: str, name: str, kind: str, owner_kind: str, floor: Decimal | None) -> Account:
-    existing = Account.objects.filter(code=code).first()
-    if existing:
-        return existing
-    return services.open_account(
-        code=code, name=name, kind=kind, owner_kind=owner_kind, owner_ref=code, tracks_balance=True, floor=floor
+def _user(username: str, *roles: Role, staff: bool = False, superuser: bool = False):
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"is_staff": staff or superuser, "is_superuser": superuser}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    for role in roles:
+        grant(user, role)
+    return user
+
+
+def _wallet(national_id: str, holder_type: str, name_en: str, name_ar: str, phone: str) -> Wallet:
+    holder = Holder.objects.filter(holder_type=holder_type, national_id=national_id).first()
+    if holder:
+        return holder.wallet
+    return wallets.open_wallet(
+        holder_type=holder_type,
+        national_id=national_id,
+        name_en=name_en,
+        name_ar=name_ar,
+        phone=phone,
+        channel=OpeningChannel.ONLINE,
+        user=_user(national_id, Role.CUSTOMER),
+    )
+
+
+def _office_account(code: str, name: str, kind: str, floor: Decimal) -> Account:
+    return Account.objects.filter(code=code).first() or services.open_account(
+        code=code, name=name, kind=kind, owner_kind=OwnerKind.OFFICE, owner_ref=code, tracks_balance=True, floor=floor
     )
 
 
@@ -36,83 +62,113 @@ def _post(k: str, kind: str, memo: str, *legs: tuple[Account, str]):
 
 
 class Command(BaseCommand):
-    help = "Create demo users, accounts and entries of every kind (idempotent)."
+    help = "Create demo users, wallets and entries of every kind (idempotent)."
 
     @transaction.atomic
     def handle(self, *args, **options):
         ensure_system_chart()
-        users = get_user_model().objects
-        admin, created = users.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
-        if created:
-            admin.set_password(DEMO_PASSWORD)
-            admin.save()
-        finance, created = users.get_or_create(username="finance", defaults={"is_staff": True})
-        if created:
-            finance.set_password(DEMO_PASSWORD)
-            finance.save()
+        ensure_services()
+        admin = _user("admin", Role.ADMIN, superuser=True)
+        finance = _user("finance", Role.FINANCE, staff=True)
         finance.user_permissions.add(
             *Permission.objects.filter(content_type__app_label="ledger", codename__startswith="view_")
         )
+        lease_system = _user("lease-system", Role.SERVICE)
+        token = Token.objects.get_or_create(user=lease_system)[0].key
 
+        aisha = _wallet("12345678", "individual", "Aisha Al-Balushi", "عائشة البلوشية", "91234567")
+        company = _wallet("1098765", "company", "Muscat Trading LLC", "شركة مسقط التجارية", "24567890")
+        drawer = _office_account("CASH-MCT01", "Cash drawer · Muscat directorate", AccountKind.ASSET, Decimal(0))
+        float_ = _office_account(
+            "FLOAT-AG01", "Agent float · Seeb internet café", AccountKind.LIABILITY, Decimal("-200.000")
+        )
         sys = {code: Account.objects.get(code=code) for code in SystemAccount}
-        aisha = _account(
-            "W-100001", "Aisha Al-Balushi · عائشة البلوشية", AccountKind.LIABILITY, OwnerKind.WALLET, Decimal(0)
-        )
-        company = _account(
-            "W-100002", "Muscat Trading LLC · شركة مسقط التجارية", AccountKind.LIABILITY, OwnerKind.WALLET, Decimal(0)
-        )
-        drawer = _account(
-            "CASH-MCT01", "Cash drawer · Muscat directorate", AccountKind.ASSET, OwnerKind.OFFICE, Decimal(0)
-        )
-        float_ = _account(
-            "FLOAT-AG01",
-            "Agent float · Seeb internet café",
-            AccountKind.LIABILITY,
-            OwnerKind.OFFICE,
-            Decimal("-200.000"),
-        )
-
         bank, clearing = sys[SystemAccount.BANK], sys[SystemAccount.BANK_CLEARING]
-        lease, parking = sys[SystemAccount.REVENUE_LEASE_RENEWAL], sys[SystemAccount.REVENUE_PARKING_FINE]
-        fee = sys[SystemAccount.FEE_INCOME]
 
         _post(
-            "cash-1", EntryKind.CASH_TOPUP, "Cash top-up at Muscat directorate", (drawer, "50.000"), (aisha, "-50.000")
+            "cash-1",
+            EntryKind.CASH_TOPUP,
+            "Cash top-up at Muscat directorate",
+            (drawer, "50.000"),
+            (aisha.account, "-50.000"),
         )
         _post("float-1", EntryKind.FLOAT_DEPOSIT, "Agent float deposit", (bank, "500.000"), (float_, "-500.000"))
-        _post("agent-1", EntryKind.CASH_TOPUP, "Cash top-up at Seeb café", (float_, "120.000"), (company, "-120.000"))
-        _post("online-1", EntryKind.ONLINE_TOPUP, "Online top-up (bank)", (clearing, "30.000"), (aisha, "-30.000"))
+        _post(
+            "agent-1",
+            EntryKind.CASH_TOPUP,
+            "Cash top-up at Seeb café",
+            (float_, "120.000"),
+            (company.account, "-120.000"),
+        )
+        _post(
+            "online-1", EntryKind.ONLINE_TOPUP, "Online top-up (bank)", (clearing, "30.000"), (aisha.account, "-30.000")
+        )
         _post(
             "settle-1", EntryKind.SETTLEMENT, "Bank statement: online top-ups", (bank, "30.000"), (clearing, "-30.000")
         )
         _post("deposit-1", EntryKind.CASH_DEPOSIT, "Directorate cash banked", (clearing, "50.000"), (drawer, "-50.000"))
-        lease_payment = _post(
-            "pay-1",
-            EntryKind.FEE_PAYMENT,
-            "Lease renewal L-2026-0114",
-            (company, "75.100"),
-            (lease, "-75.000"),
-            (fee, "-0.100"),
+
+        services_by_code = {s.code: s for s in Service.objects.select_related("revenue_account")}
+        lease = payments.pay_fee(
+            wallet=company,
+            service=services_by_code["lease_renewal"],
+            bill_reference="L-2026-0114",
+            amount=Decimal("75.000"),
+            actor=lease_system,
+            idempotency_key="pay-1",
+            scope=SCOPE,
         )
-        fine = _post(
-            "pay-2",
-            EntryKind.FEE_PAYMENT,
-            "Parking fine P-88213",
-            (aisha, "10.100"),
-            (parking, "-10.000"),
-            (fee, "-0.100"),
+        fine = payments.pay_fee(
+            wallet=aisha,
+            service=services_by_code["parking_fine"],
+            bill_reference="P-88213",
+            amount=Decimal("10.000"),
+            actor=aisha.holder.user,
+            idempotency_key="pay-2",
+            scope=SCOPE,
         )
-        services.reverse(
-            entry=lease_payment,
-            legs=[Leg(company, Decimal("-25.000")), Leg(lease, Decimal("25.000"))],
-            kind=EntryKind.REFUND,
+        payments.pay_fee(
+            wallet=aisha,
+            service=services_by_code["municipal_licence"],
+            bill_reference="ML-4410",
+            amount=Decimal("12.500"),
+            actor=aisha.holder.user,
+            idempotency_key="pay-3",
+            scope=SCOPE,
+        )
+        payments.refund_payment(
+            payment=lease,
+            amount=Decimal("25.000"),
             reason="Lease shortened: partial refund",
+            actor=finance,
             idempotency_key="refund-1",
             scope=SCOPE,
         )
         services.reverse(
-            entry=fine, reason="Fine cancelled by the directorate", idempotency_key="reversal-1", scope=SCOPE
+            entry=fine.entry,
+            reason="Fine cancelled by the directorate",
+            actor=admin,
+            idempotency_key="reversal-1",
+            scope=SCOPE,
         )
 
+        moved_away = _wallet("87654321", "individual", "Khalid Al-Rawahi", "خالد الرواحي", "99887766")
+        if moved_away.status != "closed":
+            _post(
+                "cash-2",
+                EntryKind.CASH_TOPUP,
+                "Cash top-up at Muscat directorate",
+                (drawer, "5.000"),
+                (moved_away.account, "-5.000"),
+            )
+            wallets.close_wallet(
+                wallet=moved_away, actor=finance, reason="Holder moved abroad", idempotency_key="close-1"
+            )
+
         self.stdout.write(self.style.SUCCESS("Demo data ready (safe to run again)."))
-        self.stdout.write(f"  Back office logins: admin / {DEMO_PASSWORD} (administrator), finance / {DEMO_PASSWORD}")
+        self.stdout.write(f"  Back office (/admin/): admin / {DEMO_PASSWORD}, finance / {DEMO_PASSWORD}")
+        self.stdout.write(
+            f"  Customer portal (/portal/): 12345678 / {DEMO_PASSWORD} (Aisha, wallet {aisha.number}),"
+            f" 1098765 / {DEMO_PASSWORD} (Muscat Trading, wallet {company.number})"
+        )
+        self.stdout.write(f"  API (/api/docs/): municipal lease system token {token}")
