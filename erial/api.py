@@ -18,7 +18,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import DomainError, Forbidden, InvalidAmount, InvalidRequest, MissingIdempotencyKey, NotFound
+from .errors import (
+    DomainError,
+    Forbidden,
+    InvalidAmount,
+    InvalidRequest,
+    MethodNotAllowed,
+    MissingIdempotencyKey,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
 from .money import check_currency, format_amount, parse_amount
 from .roles import Role, has_role
 
@@ -140,18 +150,6 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
-class _Unauthenticated(DomainError):
-    code, status, title = "forbidden", 401, "Authentication required"
-
-
-class _MethodNotAllowed(DomainError):
-    code, status, title = "method_not_allowed", 405, "Method not allowed"
-
-
-class _Throttled(DomainError):
-    code, status, title = "rate_limited", 429, "Too many requests"
-
-
 def _as_domain_error(exc: Exception) -> DomainError | None:
     if isinstance(exc, DomainError):
         return exc
@@ -160,16 +158,16 @@ def _as_domain_error(exc: Exception) -> DomainError | None:
     if isinstance(exc, exceptions.ParseError):
         return InvalidRequest(str(exc.detail))
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        error = _Unauthenticated if exc.status_code == 401 else Forbidden
+        error = Unauthenticated if exc.status_code == 401 else Forbidden
         return error(str(exc.detail))
     if isinstance(exc, exceptions.PermissionDenied):
         return Forbidden(str(exc.detail))
     if isinstance(exc, exceptions.NotFound | Http404):
         return NotFound("Not found.")
     if isinstance(exc, exceptions.MethodNotAllowed):
-        return _MethodNotAllowed(str(exc.detail))
+        return MethodNotAllowed(str(exc.detail))
     if isinstance(exc, exceptions.Throttled):
-        return _Throttled(str(exc.detail))
+        return RateLimited(str(exc.detail))
     if isinstance(exc, exceptions.UnsupportedMediaType):
         return InvalidRequest("Send the body as application/json.")
     return None

@@ -45,6 +45,10 @@ class MissingIdempotencyKey(DomainError):
     code, status, title = "missing_idempotency_key", 400, "Idempotency-Key header required"
 
 
+class Unauthenticated(DomainError):
+    code, status, title = "forbidden", 401, "Authentication required"
+
+
 class Forbidden(DomainError):
     code, status, title = "forbidden", 403, "Forbidden"
 
@@ -89,3 +93,11 @@ class InvalidTransition(BusinessRefusal):
 
 class AlreadyPaid(BusinessRefusal):
     code, title = "already_paid", "Bill already paid"
+
+
+class MethodNotAllowed(DomainError):
+    code, status, title = "method_not_allowed", 405, "Method not allowed"
+
+
+class RateLimited(DomainError):
+    code, status, title = "rate_limited", 429, "Too many requests"

@@ -5,7 +5,6 @@ Views parse, authorise and call one service; the services own every rule. Contra
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -19,7 +18,7 @@ from erial.errors import AlreadyExists, Forbidden, InvalidRequest, NotFound
 from erial.roles import Role, has_role
 
 from . import payments, wallets
-from .models import OpeningChannel, Payment, Posting, Refund, Service, Wallet
+from .models import OpeningChannel, Payment, Posting, Service, Wallet
 from .serializers import (
     AccountOut,
     OpenAccountIn,
@@ -149,10 +148,14 @@ class ServiceList(APIView):
         return Response(ServiceOut(Service.objects.filter(is_active=True), many=True).data)
 
 
-def _payment_queryset():
-    return Payment.objects.select_related("wallet", "service", "wallet__holder").prefetch_related(
-        Prefetch("refunds", queryset=Refund.objects.only("id", "payment_id", "amount"))
-    )
+def _payment_or_404(payment_id: str, *, for_refund: bool = False) -> Payment:
+    related = ["wallet", "service", "wallet__holder"]
+    if for_refund:
+        related += ["wallet__account", "service__revenue_account", "entry"]
+    payment = payments.with_refunded(Payment.objects.select_related(*related)).filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound("No such payment.")
+    return payment
 
 
 class PaymentCreate(APIView):
@@ -185,15 +188,13 @@ class PaymentCreate(APIView):
             idempotency_key=key,
             scope=idempotency_scope(request),
         )
-        return Response(PaymentOut(_payment_queryset().get(pk=payment.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(PaymentOut(payment).data, status=status.HTTP_201_CREATED)
 
 
 class PaymentDetail(APIView):
     @extend_schema(responses=PaymentOut, summary="A payment and how much of it was refunded")
     def get(self, request: Request, payment_id: str) -> Response:
-        payment = _payment_queryset().filter(pk=payment_id).first()
-        if payment is None:
-            raise NotFound("No such payment.")
+        payment = _payment_or_404(payment_id)
         wallet_for(request, payment.wallet.number, staff_roles=(Role.SERVICE, Role.FINANCE, Role.AGENT))
         return Response(PaymentOut(payment).data)
 
@@ -214,10 +215,7 @@ class RefundCreate(APIView):
         data = RefundIn(data=request.data)
         data.is_valid(raise_exception=True)
         key = idempotency_key(request)
-        payment = _payment_queryset().select_related("wallet__account", "service__revenue_account", "entry")
-        payment = payment.filter(pk=payment_id).first()
-        if payment is None:
-            raise NotFound("No such payment.")
+        payment = _payment_or_404(payment_id, for_refund=True)
         refund = payments.refund_payment(
             payment=payment,
             amount=data.validated_data["amount"],

@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from erial.errors import AccountInactive, AlreadyPaid, InvalidAmount, InvalidRequest, ReversalExceedsOriginal
 from erial.money import format_amount, is_exact
 
 from . import services
-from .chart import SystemAccount
+from .chart import SYSTEM_CHART, SystemAccount
 from .models import Account, EntryKind, FeeRate, Payment, Refund, Service, Wallet
 from .services import Leg
 
 MAX_BILL_REFERENCE = 64
+_SYSTEM_KINDS = {code: kind for code, _, kind in SYSTEM_CHART}
+
+
+def with_refunded(payments: QuerySet[Payment]) -> QuerySet[Payment]:
+    """Payments annotated with ``refunded_amount`` (one query, however many refunds)."""
+    return payments.annotate(refunded_amount=Coalesce(Sum("refunds__amount"), Value(Decimal("0.000"))))
+
+
+@functools.cache
+def system_account_id(code: str) -> int:
+    return Account.objects.values_list("pk", flat=True).get(code=code)
+
+
+def system_account(code: SystemAccount) -> Account:
+    """A system account for posting, without a query once its id is known (codes never change)."""
+    return Account(pk=system_account_id(str(code)), code=str(code), kind=_SYSTEM_KINDS[str(code)], currency="OMR")
 
 
 def fee_in_force(at: dt.datetime | None = None) -> Decimal:
@@ -64,48 +83,50 @@ def pay_fee(
     fingerprint = services.request_fingerprint(
         "pay_fee", wallet.number, service.code, bill_reference, format_amount(amount), instalment
     )
-    with transaction.atomic():
-        now = timezone.now()
-        fee = fee_in_force(now)
-        legs = [Leg(wallet.account, amount + fee), Leg(service.revenue_account, -amount)]
-        if fee:
-            legs.append(Leg(Account.objects.get(code=SystemAccount.FEE_INCOME), -fee))
-        try:
-            entry = services.post(
-                kind=EntryKind.FEE_PAYMENT,
-                legs=legs,
-                idempotency_key=idempotency_key,
-                scope=scope,
-                actor=actor,
-                memo=f"{service.name_en} {bill_reference}"[:255],
-                metadata={"service": service.code, "bill_reference": bill_reference, "wallet": wallet.number},
-                request_fingerprint=fingerprint,
-            )
-        except AccountInactive:
-            raise AccountInactive(f"Wallet {wallet.number} is {wallet.status}: it cannot pay.") from None
-        if entry.replayed:
-            payment = Payment.objects.select_related("wallet", "service").get(entry=entry)
-            payment.replayed = True
-            return payment
-        try:
-            with transaction.atomic():
-                payment = Payment.objects.create(
-                    wallet=wallet,
-                    service=service,
-                    bill_reference=bill_reference,
-                    is_instalment=instalment,
-                    amount=amount,
-                    fee=fee,
-                    entry=entry,
-                    created_by=actor,
-                    created_at=entry.created_at,
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            fee = fee_in_force(now)
+            legs = [Leg(wallet.account, amount + fee), Leg(service.revenue_account, -amount)]
+            if fee:
+                legs.append(Leg(system_account(SystemAccount.FEE_INCOME), -fee))
+            try:
+                entry = services.post(
+                    kind=EntryKind.FEE_PAYMENT,
+                    legs=legs,
+                    idempotency_key=idempotency_key,
+                    scope=scope,
+                    actor=actor,
+                    memo=f"{service.name_en} {bill_reference}"[:255],
+                    metadata={"service": service.code, "bill_reference": bill_reference, "wallet": wallet.number},
+                    request_fingerprint=fingerprint,
                 )
-        except IntegrityError:
-            raise AlreadyPaid(
-                f"Bill {bill_reference} for {service.code} is already paid. If this is a separate instalment, "
-                "say so (instalment: true).",
-                field="bill_reference",
-            ) from None
+            except AccountInactive:
+                raise AccountInactive(f"Wallet {wallet.number} is {wallet.status}: it cannot pay.") from None
+            if entry.replayed:
+                payment = with_refunded(Payment.objects.select_related("wallet", "service")).get(entry=entry)
+                payment.replayed = True
+                return payment
+            # The unique (service, bill) index refuses a second payment of the bill; the whole entry goes
+            # back with it (no savepoint needed: the error leaves this atomic block).
+            payment = Payment.objects.create(
+                wallet=wallet,
+                service=service,
+                bill_reference=bill_reference,
+                is_instalment=instalment,
+                amount=amount,
+                fee=fee,
+                entry=entry,
+                created_by=actor,
+                created_at=entry.created_at,
+            )
+    except IntegrityError:
+        raise AlreadyPaid(
+            f"Bill {bill_reference} for {service.code} is already paid. If this is a separate instalment, "
+            "say so (instalment: true).",
+            field="bill_reference",
+        ) from None
+    payment.refunded_amount = Decimal("0.000")
     payment.replayed = False
     return payment
 
@@ -133,7 +154,7 @@ def refund_payment(
         raise InvalidRequest("A refund needs a reason.", field="reason")
     wallet_account = payment.wallet.account
     revenue = payment.service.revenue_account
-    fee_income = Account.objects.get(code=SystemAccount.FEE_INCOME)
+    fee_income = system_account(SystemAccount.FEE_INCOME)
     chosen: dict[str, Decimal] = {}
 
     def choose_legs(remaining: dict[int, Decimal]) -> list[Leg]:

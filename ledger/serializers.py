@@ -103,7 +103,8 @@ class PaymentOut(serializers.ModelSerializer):
         extra_kwargs = {"instalment": {"source": "is_instalment"}}
 
     def get_refunded(self, payment: Payment) -> str:
-        return format_amount(sum((r.amount for r in payment.refunds.all()), Decimal("0")))
+        # Annotated by the query (or set by the service on a new payment): never one query per row.
+        return format_amount(payment.refunded_amount)
 
 
 class RefundIn(StrictSerializer):

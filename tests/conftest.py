@@ -7,6 +7,7 @@ from django.db import connection
 
 from ledger.chart import ensure_services, ensure_system_chart
 from ledger.models import Account, AccountBalance, Entry, IdempotencyKey, Posting
+from ledger.payments import system_account_id
 
 
 def pytest_collection_modifyitems(config, items):
@@ -42,6 +43,7 @@ def _system_chart(request):
     request.getfixturevalue("_django_db_helper")
     ensure_system_chart()
     ensure_services()
+    system_account_id.cache_clear()  # a flush re-creates the chart with new ids
 
 
 @pytest.fixture(autouse=True)
