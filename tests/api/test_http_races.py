@@ -56,3 +56,19 @@ def test_a_payment_retried_in_parallel_with_one_key_is_paid_once_with_identical_
     assert len({o.value.content for o in outcomes}) == 1
     assert balance(wallet.account) == D("42.400")
     assert Payment.objects.count() == 1
+
+
+def test_one_bill_charged_twice_at_once_with_different_keys_is_paid_once():
+    service = make_user(Role.SERVICE)
+    wallet = open_wallet("50.000")
+    clients = [client_for(service) for _ in range(8)]
+    body = {"account": wallet.number, "service": "building_permit", "bill_reference": "BP-7", "amount": "4.000"}
+
+    outcomes = in_parallel(
+        8, lambda i: clients[i].post("/api/v1/payments/", body, format="json", HTTP_IDEMPOTENCY_KEY=f"key-{i}")
+    )
+    statuses = sorted(o.value.status_code for o in outcomes)
+    assert statuses == [201] + [422] * 7
+    assert {o.value.json()["code"] for o in outcomes if o.value.status_code == 422} == {"already_paid"}
+    assert balance(wallet.account) == D("45.900")
+    assert verify().ok
