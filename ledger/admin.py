@@ -1,8 +1,13 @@
 """Back-office views of the ledger: read-only. Money is written by services, never by a form."""
 
+from django import forms
 from django.contrib import admin
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Account, DaySeal, Entry, Posting
+from erial.money import is_exact
+
+from .models import Account, DaySeal, Entry, FeeRate, Holder, Payment, Posting, Service, Wallet
 from .selectors import balance
 
 
@@ -54,3 +59,75 @@ class EntryAdmin(ReadOnlyAdmin):
 @admin.register(DaySeal)
 class DaySealAdmin(ReadOnlyAdmin):
     list_display = ("business_day", "entry_count", "posting_count", "total_debits", "digest", "sealed_at")
+
+
+class FeeRateForm(forms.ModelForm):
+    class Meta:
+        model = FeeRate
+        fields = ["effective_from", "fee", "note"]
+
+    def clean_fee(self):
+        fee = self.cleaned_data["fee"]
+        if fee < 0 or not is_exact(fee):
+            raise forms.ValidationError("The fee is zero or more, in whole baisa (3 decimals).")
+        return fee
+
+    def clean_effective_from(self):
+        when = self.cleaned_data["effective_from"]
+        if when < timezone.now():
+            raise forms.ValidationError("A new fee starts now or later: the fee of past payments never changes.")
+        return when
+
+
+@admin.register(FeeRate)
+class FeeRateAdmin(admin.ModelAdmin):
+    """Finance sets the fixed fee without a deploy: a new row per change, never an edit."""
+
+    form = FeeRateForm
+    list_display = ("effective_from", "fee", "note", "created_by", "created_at")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Service)
+class ServiceAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name_en", "name_ar", "revenue_account", "is_active")
+
+    def get_readonly_fields(self, request, obj=None):
+        # The revenue account of a service that has been paid is history: it never moves.
+        return ("code", "revenue_account") if obj else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Wallet)
+class WalletAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
+    """Wallets are opened and moved through their lifecycle by services (API, portal), never edited here."""
+
+    list_display = ("number", "holder", "status", "channel", "opened_at")
+    list_filter = ("status", "channel")
+    search_fields = ("number", "holder__national_id", "holder__name_en", "holder__name_ar", "holder__phone")
+    list_select_related = ("holder",)
+
+
+@admin.register(Holder)
+class HolderAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
+    list_display = ("national_id", "holder_type", "name_en", "name_ar", "phone")
+    search_fields = ("national_id", "name_en", "name_ar", "phone")
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "service", "bill_reference", "wallet", "amount", "fee")
+    list_filter = ("service",)
+    search_fields = ("bill_reference", "wallet__number")
+    list_select_related = ("service", "wallet")

@@ -1,0 +1,85 @@
+"""The back office: finance changes the fee without a deploy; history is kept; money is never edited."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from ledger.models import FeeRate
+from ledger.payments import fee_in_force
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    user = get_user_model().objects.create_superuser("boss", password="pw-123456")
+    client.force_login(user)
+    return client, user
+
+
+def test_finance_schedules_a_new_fee_from_the_admin(admin_client):
+    client, user = admin_client
+    starts = timezone.localtime() + dt.timedelta(days=1)
+    response = client.post(
+        "/admin/ledger/feerate/add/",
+        {
+            "effective_from_0": starts.strftime("%Y-%m-%d"),
+            "effective_from_1": starts.strftime("%H:%M:%S"),
+            "fee": "0.150",
+            "note": "Council decision 12/2026",
+        },
+    )
+    assert response.status_code == 302, response.content
+    rate = FeeRate.objects.get(note="Council decision 12/2026")
+    assert rate.created_by == user
+    assert fee_in_force() == Decimal("0.100")  # the launch fee stays in force until the new one starts
+    assert fee_in_force(starts + dt.timedelta(seconds=1)) == Decimal("0.150")
+
+
+@pytest.mark.parametrize(
+    ("fee", "days", "message"),
+    [("0.1505", 1, "3 decimal places"), ("0.200", -1, "now or later"), ("-0.100", 1, "zero or more")],
+)
+def test_bad_fees_are_refused(admin_client, fee, days, message):
+    client, _ = admin_client
+    starts = timezone.localtime() + dt.timedelta(days=days)
+    count = FeeRate.objects.count()
+    response = client.post(
+        "/admin/ledger/feerate/add/",
+        {
+            "effective_from_0": starts.strftime("%Y-%m-%d"),
+            "effective_from_1": starts.strftime("%H:%M:%S"),
+            "fee": fee,
+        },
+    )
+    assert response.status_code == 200 and message in response.text
+    assert FeeRate.objects.count() == count
+
+
+def test_fees_cannot_be_edited_or_deleted(admin_client):
+    client, _ = admin_client
+    rate = FeeRate.objects.first()
+    assert client.post(f"/admin/ledger/feerate/{rate.pk}/delete/", {"post": "yes"}).status_code == 403
+    page = client.get(f"/admin/ledger/feerate/{rate.pk}/change/")
+    assert page.status_code == 200 and 'name="fee"' not in page.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/ledger/wallet/",
+        "/admin/ledger/holder/",
+        "/admin/ledger/payment/",
+        "/admin/ledger/service/",
+        "/admin/ledger/account/",
+        "/admin/ledger/entry/",
+    ],
+)
+def test_back_office_lists_render(admin_client, url):
+    call_command("seed_demo")
+    client, _ = admin_client
+    assert client.get(url).status_code == 200
