@@ -1,0 +1,1 @@
+"""The agent network: offices (internal and external), cashiers, sessions, cash top-ups, limits, commission."""

@@ -61,7 +61,14 @@ def _refuse_constant(name: str) -> Any:
     {"type": "string", "pattern": r"^\d{1,15}(\.\d{1,3})?$", "example": "12.500", "description": "OMR, 3 decimals"}
 )
 class AmountField(serializers.Field):
-    """An OMR amount: a string like "12.500" in, "12.500" out. Anything else is ``invalid_amount``."""
+    """An OMR amount: a string like "12.500" in, "12.500" out. Anything else is ``invalid_amount``.
+
+    ``allow_zero`` for counts of cash (an empty drawer is a valid count).
+    """
+
+    def __init__(self, *, allow_zero: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.allow_zero = allow_zero
 
     def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
         if data is serializers.empty and self.required:
@@ -75,7 +82,7 @@ class AmountField(serializers.Field):
             raise InvalidAmount(f'Amounts are strings with 3 decimals, like "12.500", not the number {data}.')
         if not isinstance(data, str):
             raise InvalidAmount('Amounts are strings with 3 decimals, like "12.500".')
-        return parse_amount(data)
+        return parse_amount(data, allow_zero=self.allow_zero)
 
     def to_representation(self, value: Decimal) -> str:
         return format_amount(value)

@@ -101,3 +101,15 @@ class MethodNotAllowed(DomainError):
 
 class RateLimited(DomainError):
     code, status, title = "rate_limited", 429, "Too many requests"
+
+
+class AgentInactive(BusinessRefusal):
+    code, title = "agent_inactive", "Office not active"
+
+
+class SessionClosed(BusinessRefusal):
+    code, title = "session_closed", "No open cashier session"
+
+
+class SessionAlreadyOpen(BusinessRefusal):
+    code, title = "session_already_open", "A cashier session is already open"

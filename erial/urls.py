@@ -1,9 +1,10 @@
-"""URL configuration: home, back office, the API under /api/v1/ and its schema and docs."""
+"""URL configuration: home, back office, the customer portal, the API under /api/v1/ and its schema and docs."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from agents import api as agents_api
 from ledger import api as ledger_api
 
 from . import views
@@ -19,6 +20,18 @@ api_v1 = [
     path("payments/", ledger_api.PaymentCreate.as_view(), name="payments"),
     path("payments/<uuid:payment_id>/", ledger_api.PaymentDetail.as_view(), name="payment"),
     path("payments/<uuid:payment_id>/refunds/", ledger_api.RefundCreate.as_view(), name="payment-refunds"),
+    path("offices/", agents_api.OfficeCreate.as_view(), name="offices"),
+    path("offices/<str:code>/", agents_api.OfficeDetail.as_view(), name="office"),
+    path("offices/<str:code>/activate/", agents_api.ActivateOffice.as_view(), name="office-activate"),
+    path("offices/<str:code>/suspend/", agents_api.SuspendOffice.as_view(), name="office-suspend"),
+    path("offices/<str:code>/reinstate/", agents_api.ReinstateOffice.as_view(), name="office-reinstate"),
+    path("offices/<str:code>/terminate/", agents_api.TerminateOffice.as_view(), name="office-terminate"),
+    path("offices/<str:code>/day-report/", agents_api.OfficeDayReport.as_view(), name="office-day-report"),
+    path("cashier-sessions/", agents_api.SessionOpen.as_view(), name="cashier-sessions"),
+    path("cashier-sessions/<uuid:session_id>/close/", agents_api.SessionClose.as_view(), name="cashier-session-close"),
+    path("topups/cash/", agents_api.CashTopupCreate.as_view(), name="cash-topups"),
+    path("topups/cash/<uuid:topup_id>/void/", agents_api.CashTopupVoid.as_view(), name="cash-topup-void"),
+    path("receipts/<str:receipt_number>/", agents_api.ReceiptDetail.as_view(), name="receipt"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from ..ids import uuid7
+from ..receipts import new_receipt_number
 from .core import AMOUNT, Account, Entry
 from .customers import Wallet
 
@@ -57,6 +58,7 @@ class Payment(models.Model):
     """A municipal fee paid from a wallet: ``amount`` to the service's revenue plus the fixed ``fee``."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    receipt_number = models.CharField(max_length=16, unique=True, default=new_receipt_number)
     wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="payments")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="payments")
     bill_reference = models.CharField(max_length=64)
@@ -93,6 +95,7 @@ class Refund(models.Model):
     """Money returned on a payment by finance; the fee comes back only with the refund that completes it."""
 
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    receipt_number = models.CharField(max_length=16, unique=True, default=new_receipt_number)
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount = models.DecimalField(**AMOUNT)
     fee_returned = models.DecimalField(**AMOUNT)

@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from agents.models import Office
+from agents.services import add_cashier
 from erial.errors import DomainError
 from erial.roles import Role, grant
 from ledger.wallets import find_wallet
@@ -27,8 +29,11 @@ class Command(BaseCommand):
         role = Role(role)
         if role == Role.AGENT and not office:
             raise CommandError("An agent acts for one office: give --office CODE.")
-        if office:
-            raise CommandError(f"Office {office!r} does not exist (offices arrive with the agent network).")
+        if office and role != Role.AGENT:
+            raise CommandError("--office attaches a cashier to an office; use it with --role agent.")
+        the_office = Office.objects.filter(code=office).first() if office else None
+        if office and the_office is None:
+            raise CommandError(f"No office {office!r}.")
         user, created = get_user_model().objects.get_or_create(username=username)
         if created:
             user.set_unusable_password()
@@ -37,6 +42,11 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = True
             user.save()
         grant(user, role)
+        if the_office is not None:
+            try:
+                add_cashier(office=the_office, user=user)
+            except DomainError as exc:
+                raise CommandError(exc.detail) from None
         if account:
             if role != Role.CUSTOMER:
                 raise CommandError("--account links a customer to their wallet; use it with --role customer.")

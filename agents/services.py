@@ -1,0 +1,488 @@
+"""Every write of the agent network: offices and their lifecycle, cashiers, sessions, cash top-ups, voids.
+
+Cash top-ups go through ``ledger.services.post``; limits that depend on running totals are checked
+after the post, inside the same transaction, while the ledger holds the float (or drawer) and wallet
+balance rows locked: concurrent top-ups therefore see each other, and a refused one leaves nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed
+
+from erial.errors import (
+    AgentInactive,
+    AlreadyExists,
+    Forbidden,
+    InsufficientFunds,
+    InvalidAmount,
+    InvalidRequest,
+    InvalidTransition,
+    LimitExceeded,
+    SessionAlreadyOpen,
+    SessionClosed,
+)
+from erial.money import format_amount, is_exact, quantize
+from erial.roles import Role, grant
+from ledger import services as ledger
+from ledger.businessday import business_day_of, day_bounds
+from ledger.chart import SystemAccount
+from ledger.models import AccountKind, EntryKind, OwnerKind, Wallet
+from ledger.payments import system_account
+from ledger.receipts import new_receipt_number
+from ledger.selectors import balance
+
+from .models import (
+    Cashier,
+    CashierSession,
+    CashTopup,
+    CommissionKind,
+    CommissionRule,
+    Limit,
+    LimitKind,
+    Office,
+    OfficeKind,
+    OfficeStatus,
+    SessionStatus,
+)
+
+ZERO = Decimal("0.000")
+
+
+def _positive(amount: Decimal, what: str) -> Decimal:
+    if not isinstance(amount, Decimal) or not is_exact(amount) or amount <= 0:
+        raise InvalidAmount(f"{what} must be a positive amount with at most 3 decimal places.")
+    return amount
+
+
+def _not_negative(amount: Decimal, what: str) -> Decimal:
+    if not isinstance(amount, Decimal) or not is_exact(amount) or amount < 0:
+        raise InvalidAmount(f"{what} must be zero or more, with at most 3 decimal places.")
+    return amount
+
+
+# --- offices --------------------------------------------------------------------------------------
+
+
+def create_office(
+    *,
+    code: str,
+    name_en: str,
+    name_ar: str,
+    kind: OfficeKind | str,
+    actor: AbstractBaseUser | None,
+    wilayat: str = "",
+    contact_name: str = "",
+    contact_phone: str = "",
+    credit_limit: Decimal | None = None,
+    daily_limit: Decimal | None = None,
+) -> Office:
+    """Register an office (status onboarding) with its ledger accounts: a cash drawer for an internal
+    office; a float (floored at minus the credit limit) and a commission payable for an external agent.
+    """
+    code = (code or "").strip()
+    if not code or len(code) > 20 or not code.replace("-", "").replace("_", "").isalnum() or not code.isascii():
+        raise InvalidRequest("An office code is 1 to 20 letters, digits, - or _.", field="code")
+    if not (name_en or "").strip() or not (name_ar or "").strip():
+        raise InvalidRequest("An office needs its name in English and in Arabic.", field="name_en")
+    if kind not in OfficeKind.values:
+        raise InvalidRequest(f"kind must be one of {', '.join(OfficeKind.values)}.", field="kind")
+    if credit_limit is not None:
+        _not_negative(credit_limit, "The credit limit")
+        if kind == OfficeKind.INTERNAL and credit_limit:
+            raise InvalidRequest("Internal offices hold cash; only external agents have a credit limit.")
+    if daily_limit is not None:
+        _positive(daily_limit, "The daily limit")
+    with transaction.atomic():
+        if Office.objects.filter(code=code).exists():
+            raise AlreadyExists(f"Office {code} already exists.")
+        if kind == OfficeKind.INTERNAL:
+            cash = ledger.open_account(
+                code=f"CASH-{code}",
+                name=f"Cash drawer · {name_en}",
+                kind=AccountKind.ASSET,
+                owner_kind=OwnerKind.OFFICE,
+                owner_ref=code,
+                tracks_balance=True,
+            )
+            commission = None
+        else:
+            cash = ledger.open_account(
+                code=f"FLOAT-{code}",
+                name=f"Agent float · {name_en}",
+                kind=AccountKind.LIABILITY,
+                owner_kind=OwnerKind.OFFICE,
+                owner_ref=code,
+                tracks_balance=True,
+                floor=-(credit_limit or ZERO),
+            )
+            commission = ledger.open_account(
+                code=f"COMM-{code}",
+                name=f"Commission payable · {name_en}",
+                kind=AccountKind.LIABILITY,
+                owner_kind=OwnerKind.OFFICE,
+                owner_ref=code,
+                tracks_balance=True,
+            )
+        office = Office(
+            code=code,
+            name_en=name_en.strip(),
+            name_ar=name_ar.strip(),
+            kind=kind,
+            wilayat=wilayat,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+            cash_account=cash,
+            commission_account=commission,
+        )
+        office._history_user = actor
+        office.save()
+        if daily_limit is not None:
+            Limit.objects.create(
+                kind=LimitKind.OFFICE_DAILY,
+                amount=daily_limit,
+                office=office,
+                effective_from=timezone.now(),
+                note="Set when the office was created",
+            )
+    return office
+
+
+def _office_transition(office: Office, action: str, *, actor: AbstractBaseUser | None, reason: str) -> Office:
+    with transaction.atomic():
+        locked = (
+            Office.objects.select_for_update(of=("self",))
+            .select_related("cash_account", "commission_account")
+            .get(pk=office.pk)
+        )
+        if action == "terminate":
+            _check_settled(locked)
+        try:
+            getattr(locked, action)()
+        except TransitionNotAllowed:
+            raise InvalidTransition(f"Office {locked.code} is {locked.status}: it cannot be {action}d.") from None
+        locked._history_user = actor
+        locked._change_reason = (reason or action)[:100]
+        locked.save()
+    return locked
+
+
+def _check_settled(office: Office) -> None:
+    """Termination only when the office owes nothing and is owed nothing."""
+    owed = {"float" if office.is_external else "cash drawer": balance(office.cash_account)}
+    if office.commission_account:
+        owed["commission payable"] = balance(office.commission_account)
+    open_sessions = office.sessions.filter(status=SessionStatus.OPEN).count()
+    problems = [f"{name} holds {format_amount(amount)}" for name, amount in owed.items() if amount]
+    if open_sessions:
+        problems.append(f"{open_sessions} cashier session(s) still open")
+    if problems:
+        raise InvalidTransition(f"Office {office.code} cannot be terminated: {'; '.join(problems)}.")
+
+
+def activate_office(*, office: Office, actor: AbstractBaseUser | None, reason: str = "Onboarding complete") -> Office:
+    return _office_transition(office, "activate", actor=actor, reason=reason)
+
+
+def suspend_office(*, office: Office, actor: AbstractBaseUser | None, reason: str) -> Office:
+    """Refuse the office's new transactions at once (``agent_inactive``); its history stays."""
+    return _office_transition(office, "suspend", actor=actor, reason=reason)
+
+
+def reinstate_office(*, office: Office, actor: AbstractBaseUser | None, reason: str) -> Office:
+    return _office_transition(office, "reinstate", actor=actor, reason=reason)
+
+
+def terminate_office(*, office: Office, actor: AbstractBaseUser | None, reason: str) -> Office:
+    return _office_transition(office, "terminate", actor=actor, reason=reason)
+
+
+def set_credit_limit(*, office: Office, credit_limit: Decimal) -> Office:
+    """An external agent's credit on top of its float (refused below what the agent already uses)."""
+    if not office.is_external:
+        raise InvalidRequest("Only external agents have a credit limit.")
+    ledger.set_floor(account=office.cash_account, floor=-_not_negative(credit_limit, "The credit limit"))
+    return office
+
+
+def add_cashier(*, office: Office, user: AbstractBaseUser, supervisor: bool = False) -> Cashier:
+    """Attach a user to one office as its cashier (an agent acts only for its own office)."""
+    existing = Cashier.objects.filter(user=user).select_related("office").first()
+    if existing and existing.office_id != office.pk:
+        raise AlreadyExists(f"{user} is already a cashier of office {existing.office.code}.")
+    cashier, _ = Cashier.objects.update_or_create(user=user, defaults={"office": office, "is_supervisor": supervisor})
+    grant(user, Role.AGENT)
+    return cashier
+
+
+def record_float_deposit(
+    *, office: Office, amount: Decimal, actor: AbstractBaseUser, idempotency_key: str, bank_reference: str
+):
+    """Finance records an agent's bank deposit that replenishes its float (bank -> agent float).
+
+    Reconciliation later matches it to the bank statement line with the same reference.
+    """
+    if not office.is_external:
+        raise InvalidRequest("Only external agents prefund a float.")
+    amount = _positive(amount, "The deposit")
+    if not (bank_reference or "").strip():
+        raise InvalidRequest("Give the bank's reference of the deposit.", field="bank_reference")
+    return ledger.post(
+        kind=EntryKind.FLOAT_DEPOSIT,
+        legs=[ledger.Leg(system_account(SystemAccount.BANK), amount), ledger.Leg(office.cash_account, -amount)],
+        idempotency_key=idempotency_key,
+        scope=f"float:{office.code}",
+        actor=actor,
+        memo=f"Float deposit {bank_reference.strip()}"[:255],
+        metadata={"office": office.code, "bank_reference": bank_reference.strip()},
+    )
+
+
+# --- limits and commission ------------------------------------------------------------------------
+
+
+def limit_in_force(kind: LimitKind, office: Office, at: dt.datetime) -> Decimal | None:
+    """The limit of ``kind`` for this office at ``at``: its own rule if it has one, else the general one."""
+    rules = Limit.objects.filter(kind=kind, effective_from__lte=at).order_by("-effective_from")
+    own = rules.filter(office=office).values_list("amount", flat=True).first()
+    return own if own is not None else rules.filter(office__isnull=True).values_list("amount", flat=True).first()
+
+
+def commission_for(office: Office, amount: Decimal, at: dt.datetime) -> Decimal:
+    """The external agent's commission on a top-up: flat or percentage, within the rule's min and max."""
+    if not office.is_external:
+        return ZERO
+    rules = CommissionRule.objects.filter(effective_from__lte=at).order_by("-effective_from")
+    rule = rules.filter(office=office).first() or rules.filter(office__isnull=True).first()
+    if rule is None:
+        return ZERO
+    value = rule.rate if rule.kind == CommissionKind.FLAT else quantize(amount * rule.rate / 100)
+    value = max(value, rule.minimum)
+    if rule.maximum is not None:
+        value = min(value, rule.maximum)
+    return value
+
+
+def _refuse_over(kind: LimitKind, limit: Decimal | None, used: Decimal, asked: Decimal, what: str) -> None:
+    if limit is not None and used + asked > limit:
+        left = max(limit - used, ZERO)
+        raise LimitExceeded(
+            f"{what}: the limit is {format_amount(limit)} OMR and {format_amount(left)} OMR is left.",
+            limit=kind.value,
+            limit_amount=format_amount(limit),
+            remaining=format_amount(left),
+        )
+
+
+def _cash_in_today(*, at: dt.datetime, **where) -> Decimal:
+    start, end = day_bounds(business_day_of(at))
+    total = CashTopup.objects.filter(created_at__gte=start, created_at__lt=end, void_entry__isnull=True, **where)
+    return total.aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+# --- sessions and top-ups -------------------------------------------------------------------------
+
+
+def _require_active(office: Office) -> None:
+    status = Office.objects.values_list("status", flat=True).get(pk=office.pk)
+    if status != OfficeStatus.ACTIVE:
+        raise AgentInactive(f"Office {office.code} is {status}: it cannot take transactions.")
+
+
+def open_session(*, cashier: Cashier, opening_cash: Decimal) -> CashierSession:
+    """Start a shift. One open session per cashier; a previous day's unclosed session must be closed first."""
+    opening_cash = _not_negative(opening_cash, "Opening cash")
+    office = cashier.office
+    _require_active(office)
+    with transaction.atomic():
+        Cashier.objects.select_for_update().get(pk=cashier.pk)  # one opening at a time per cashier
+        current = CashierSession.objects.filter(cashier=cashier, status=SessionStatus.OPEN).first()
+        if current:
+            when = "today" if current.business_day == business_day_of(timezone.now()) else f"on {current.business_day}"
+            raise SessionAlreadyOpen(
+                f"Session {current.id} opened {when} is still open: close it before opening another.",
+                session=str(current.id),
+            )
+        now = timezone.now()
+        return CashierSession.objects.create(
+            cashier=cashier, office=office, business_day=business_day_of(now), opened_at=now, opening_cash=opening_cash
+        )
+
+
+def _usable_session(session: CashierSession, actor: AbstractBaseUser) -> CashierSession:
+    if session.cashier.user_id != actor.pk:
+        raise Forbidden("Only the cashier who opened a session may use it.")
+    if session.status != SessionStatus.OPEN:
+        raise SessionClosed(f"Session {session.id} is closed: open a new one.")
+    if session.business_day != business_day_of(timezone.now()):
+        raise SessionClosed(f"Session {session.id} is from {session.business_day}: close it and open today's.")
+    _require_active(session.office)
+    return session
+
+
+def record_cash_topup(
+    *,
+    session: CashierSession,
+    wallet: Wallet,
+    amount: Decimal,
+    actor: AbstractBaseUser,
+    idempotency_key: str,
+    scope: str,
+) -> CashTopup:
+    """Cash paid in at the counter, credited to a wallet: drawer or float -> wallet, plus the agent's
+    commission (commission expense -> agent payable). Idempotent end to end: a retry tops up once.
+    """
+    amount = _positive(amount, "The top-up")
+    session = _usable_session(session, actor)
+    office = session.office
+    now = timezone.now()
+    _refuse_over(
+        LimitKind.PER_TRANSACTION, limit_in_force(LimitKind.PER_TRANSACTION, office, now), ZERO, amount, "Per top-up"
+    )
+    commission = commission_for(office, amount, now)
+    legs = [ledger.Leg(office.cash_account, amount), ledger.Leg(wallet.account, -amount)]
+    if commission:
+        legs += [
+            ledger.Leg(system_account(SystemAccount.COMMISSION_EXPENSE), commission),
+            ledger.Leg(office.commission_account, -commission),
+        ]
+    fingerprint = ledger.request_fingerprint("cash_topup", str(session.pk), wallet.number, format_amount(amount))
+    with transaction.atomic():
+        try:
+            entry = ledger.post(
+                kind=EntryKind.CASH_TOPUP,
+                legs=legs,
+                idempotency_key=idempotency_key,
+                scope=scope,
+                actor=actor,
+                memo=f"Cash top-up at {office.code}",
+                request_fingerprint=fingerprint,
+                metadata={"office": office.code, "session": str(session.pk), "wallet": wallet.number},
+            )
+        except LimitExceeded as refused:  # the float's floor is the agent's credit limit
+            raise LimitExceeded(
+                f"The float of {office.code} (with its credit limit) does not cover this top-up. {refused.detail}",
+                limit="float",
+                **refused.extra,
+            ) from None
+        if entry.replayed:
+            topup = CashTopup.objects.select_related("wallet", "office").get(entry=entry)
+            topup.replayed = True
+            return topup
+        # Running totals, read while the ledger holds the float/drawer and the wallet locked.
+        _refuse_over(
+            LimitKind.OFFICE_DAILY,
+            limit_in_force(LimitKind.OFFICE_DAILY, office, now),
+            _cash_in_today(at=now, office=office),
+            amount,
+            f"Cash top-ups at {office.code} today",
+        )
+        _refuse_over(
+            LimitKind.WALLET_DAILY,
+            limit_in_force(LimitKind.WALLET_DAILY, office, now),
+            _cash_in_today(at=now, wallet=wallet),
+            amount,
+            f"Cash top-ups into {wallet.number} today",
+        )
+        _refuse_over(
+            LimitKind.WALLET_MAX_BALANCE,
+            limit_in_force(LimitKind.WALLET_MAX_BALANCE, office, now),
+            balance(wallet.account) - amount,
+            amount,
+            f"The balance of {wallet.number}",
+        )
+        topup = CashTopup.objects.create(
+            receipt_number=new_receipt_number(),
+            session=session,
+            office=office,
+            wallet=wallet,
+            amount=amount,
+            commission=commission,
+            entry=entry,
+            created_at=entry.created_at,
+            created_by=actor,
+        )
+    topup.replayed = False
+    return topup
+
+
+def void_cash_topup(*, topup: CashTopup, actor: AbstractBaseUser, reason: str, idempotency_key: str) -> CashTopup:
+    """The cashier takes back a top-up within the session, while the wallet still holds the money; the
+    agent's commission is clawed back with it. Otherwise finance reverses it.
+    """
+    with transaction.atomic():
+        locked = (
+            CashTopup.objects.select_for_update().select_related("session__cashier", "session__office").get(pk=topup.pk)
+        )
+        if locked.is_voided:
+            locked.replayed = True  # a double click: the top-up is voided, once
+            return locked
+        _usable_session(locked.session, actor)
+        try:
+            entry = ledger.reverse(
+                entry=locked.entry,
+                reason=reason,
+                actor=actor,
+                idempotency_key=idempotency_key,
+                scope=f"void:{locked.office.code}",
+            )
+        except InsufficientFunds:
+            raise InsufficientFunds(
+                f"Wallet {locked.wallet.number} no longer holds the {format_amount(locked.amount)} OMR: "
+                "the top-up cannot be voided at the counter; finance must reverse it."
+            ) from None
+        locked.void_entry = entry
+        locked.voided_at = entry.created_at
+        locked.save(update_fields=["void_entry", "voided_at"])
+    locked.replayed = False
+    return locked
+
+
+def close_session(
+    *, session: CashierSession, counted_cash: Decimal, actor: AbstractBaseUser, note: str = ""
+) -> CashierSession:
+    """Count the drawer and close: expected = opening + top-ups - voids; a difference at an internal office
+    is posted to cash over/short and needs a supervisor's note. A closed session never changes.
+    """
+    counted_cash = _not_negative(counted_cash, "Counted cash")
+    with transaction.atomic():
+        locked = CashierSession.objects.select_for_update().select_related("cashier", "office").get(pk=session.pk)
+        if locked.cashier.user_id != actor.pk:
+            raise Forbidden("Only the cashier who opened a session may close it.")
+        if locked.status == SessionStatus.CLOSED:
+            if locked.counted_cash == counted_cash:
+                return locked  # the same close, retried
+            raise InvalidTransition(f"Session {locked.id} is already closed.")
+        taken = locked.topups.filter(void_entry__isnull=True).aggregate(total=Sum("amount"))["total"] or ZERO
+        expected = locked.opening_cash + taken
+        difference = counted_cash - expected
+        if difference and not (note or "").strip():
+            raise InvalidRequest(
+                f"The count differs from the expected {format_amount(expected)} OMR by {format_amount(difference)}:"
+                " a supervisor's note is required.",
+                field="note",
+            )
+        if difference and locked.office.kind == OfficeKind.INTERNAL:
+            over_short = system_account(SystemAccount.CASH_OVER_SHORT)
+            drawer = locked.office.cash_account
+            locked.over_short_entry = ledger.post(
+                kind=EntryKind.ADJUSTMENT,
+                legs=[ledger.Leg(drawer, difference), ledger.Leg(over_short, -difference)],
+                idempotency_key=f"close:{locked.id}",
+                scope="agents.session_close",
+                actor=actor,
+                memo=f"Cash {'over' if difference > 0 else 'short'} at {locked.office.code}: {note}"[:255],
+                metadata={"session": str(locked.id)},
+            )
+        locked.close()
+        locked.closed_at = timezone.now()
+        locked.expected_cash, locked.counted_cash, locked.difference = expected, counted_cash, difference
+        locked.supervisor_note = (note or "").strip()[:500]
+        locked.save()
+    return locked
