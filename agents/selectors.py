@@ -87,9 +87,9 @@ def office_day_report(office: Office, day: dt.date) -> dict[str, Any]:
     start, end = day_bounds(day)
     topups = CashTopup.objects.filter(office=office, created_at__gte=start, created_at__lt=end)
     totals = topups.aggregate(
-        count=Count("id", filter=Q(void_entry__isnull=True)),
-        amount=Sum("amount", filter=Q(void_entry__isnull=True)),
-        commission=Sum("commission", filter=Q(void_entry__isnull=True)),
+        kept_count=Count("id", filter=Q(void_entry__isnull=True)),
+        kept_amount=Sum("amount", filter=Q(void_entry__isnull=True)),
+        kept_commission=Sum("commission", filter=Q(void_entry__isnull=True)),
         voided_count=Count("id", filter=Q(void_entry__isnull=False)),
         voided_amount=Sum("amount", filter=Q(void_entry__isnull=False)),
     )
@@ -98,9 +98,9 @@ def office_day_report(office: Office, day: dt.date) -> dict[str, Any]:
         "office": office.code,
         "business_day": day.isoformat(),
         "topups": {
-            "count": totals["count"],
-            "amount": format_amount(totals["amount"] or ZERO),
-            "commission": format_amount(totals["commission"] or ZERO),
+            "count": totals["kept_count"],
+            "amount": format_amount(totals["kept_amount"] or ZERO),
+            "commission": format_amount(totals["kept_commission"] or ZERO),
         },
         "voids": {"count": totals["voided_count"], "amount": format_amount(totals["voided_amount"] or ZERO)},
         "sessions": [
