@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "erial",
     "ledger",
     "agents",
+    "topups",
 ]
 
 MIDDLEWARE = [
@@ -146,6 +147,18 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
 }
 
+# --- Online top-ups --------------------------------------------------------------------------------
+# Shared secrets of the partner callbacks. Development defaults only work with DEBUG on.
+ERIAL_BANK_SECRET = os.environ.get("ERIAL_BANK_SECRET") or ("dev-bank-secret" if DEBUG else "")
+ERIAL_GATEWAY_SECRET = os.environ.get("ERIAL_GATEWAY_SECRET") or ("dev-gateway-secret" if DEBUG else "")
+if not (ERIAL_BANK_SECRET and ERIAL_GATEWAY_SECRET):
+    raise RuntimeError("ERIAL_BANK_SECRET and ERIAL_GATEWAY_SECRET must be set when DEBUG is off")
+# Where customers are sent to pay; by default the local simulators (see topups/simulators.py).
+ERIAL_BANK_PAY_URL = os.environ.get("ERIAL_BANK_PAY_URL", "/simulators/bank/pay/")
+ERIAL_GATEWAY_PAY_URL = os.environ.get("ERIAL_GATEWAY_PAY_URL", "/simulators/card/pay/")
+ERIAL_SIMULATORS = env_bool("ERIAL_SIMULATORS", DEBUG)
+ERIAL_ONLINE_TOPUP_EXPIRY_MINUTES = int(os.environ.get("ERIAL_ONLINE_TOPUP_EXPIRY_MINUTES", "30"))
+
 # --- Celery ---------------------------------------------------------------------------------------
 # No broker configured: tasks run eagerly (callers enqueue them on commit), so no server is needed.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "").strip() or "memory://"
@@ -154,6 +167,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_BEAT_SCHEDULE = {
+    "expire-stale-online-topups": {"task": "topups.tasks.expire_stale_topups", "schedule": 300.0},
     # Seal yesterday's entries into the hash chain once the business day is well over.
     "seal-previous-business-day": {
         "task": "ledger.tasks.seal_previous_day",

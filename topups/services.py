@@ -1,0 +1,211 @@
+"""Online top-ups: initiating one, processing the partner's signed callback, expiring the stale ones.
+
+The wallet is credited (bank or gateway clearing -> wallet) only by an authorised callback, exactly once
+however often and however concurrently the partner retries: the top-up row is locked, and the credit is
+a ledger post with an idempotency key derived from our reference.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed
+
+from erial.errors import DomainError, InvalidAmount, InvalidRequest
+from erial.money import check_currency, format_amount, parse_amount
+from ledger import services as ledger
+from ledger.chart import SystemAccount
+from ledger.models import EntryKind, Wallet, WalletStatus
+from ledger.payments import system_account
+
+from . import signing
+from .channels import channel as partner_channel
+from .models import CallbackNonce, Channel, OnlineTopup, RejectedCallback, TopupStatus
+
+CLEARING = {Channel.BANK: SystemAccount.BANK_CLEARING, Channel.CARD: SystemAccount.GATEWAY_CLEARING}
+CALLBACK_FIELDS = {"reference", "status", "amount", "currency", "partner_txn_id", "nonce"}
+
+
+class CallbackRefused(DomainError):
+    """A partner callback we will not act on; it is recorded for finance and nothing is credited."""
+
+    code, status, title = "callback_refused", 400, "Callback refused"
+
+
+class CallbackUnauthenticated(CallbackRefused):
+    code, status, title = "invalid_signature", 401, "Callback signature refused"
+
+
+def _new_reference() -> str:
+    return "OT" + secrets.token_hex(6).upper()
+
+
+def initiate(*, wallet: Wallet, amount: Decimal, channel: Channel | str, actor: AbstractBaseUser) -> OnlineTopup:
+    """Start an online top-up; the customer is then sent to the partner (``redirect_url``)."""
+    if channel not in Channel.values:
+        raise InvalidRequest(f"channel must be one of {', '.join(Channel.values)}.", field="channel")
+    if wallet.status != WalletStatus.ACTIVE:
+        raise InvalidRequest(f"Account {wallet.number} is {wallet.status}: it cannot be topped up.")
+    if not isinstance(amount, Decimal) or amount <= 0:
+        raise InvalidAmount("The top-up must be a positive amount.")
+    minutes = settings.ERIAL_ONLINE_TOPUP_EXPIRY_MINUTES
+    return OnlineTopup.objects.create(
+        reference=_new_reference(),
+        wallet=wallet,
+        channel=channel,
+        amount=amount,
+        created_by=actor,
+        expires_at=timezone.now() + dt.timedelta(minutes=minutes),
+    )
+
+
+def redirect_url(topup: OnlineTopup) -> str:
+    return partner_channel(topup.channel).redirect_url(topup)
+
+
+def handle_callback(
+    *, channel: str, body: bytes, signature_header: str | None, remote_addr: str | None = None
+) -> OnlineTopup:
+    """Act on a partner's callback, or refuse it (recorded for finance) with nothing credited."""
+    try:
+        return _handle(channel, body, signature_header)
+    except CallbackRefused as refused:
+        reference = ""
+        with contextlib.suppress(ValueError, AttributeError):
+            reference = str(json.loads(body).get("reference", ""))[:64]
+        RejectedCallback.objects.create(
+            channel=str(channel)[:8],
+            reason=refused.detail[:255],
+            reference=reference,
+            body=body.decode("utf-8", "replace")[:10000],
+            signature=(signature_header or "")[:512],
+            remote_addr=remote_addr,
+        )
+        raise
+
+
+def _handle(channel: str, body: bytes, signature_header: str | None) -> OnlineTopup:
+    if channel not in Channel.values:
+        raise CallbackRefused(f"Unknown channel {channel!r}.")
+    try:
+        signing.verify(signature_header, body, partner_channel(channel).secret)
+    except signing.BadSignature as bad:
+        raise CallbackUnauthenticated(f"Signature refused: {bad}.") from None
+    message = _parse(body)
+    with transaction.atomic():
+        _remember_nonce(channel, message["nonce"], body)
+        topup = (
+            OnlineTopup.objects.select_for_update(of=("self",))
+            .select_related("wallet__account")
+            .filter(reference=message["reference"])
+            .first()
+        )
+        if topup is None:
+            raise CallbackRefused(f"No online top-up with reference {message['reference']}.")
+        if topup.channel != channel:
+            raise CallbackRefused(f"Top-up {topup.reference} was initiated on {topup.channel}, not {channel}.")
+        if message["amount"] != topup.amount:
+            raise CallbackRefused(
+                f"Amount {format_amount(message['amount'])} does not match the {format_amount(topup.amount)} "
+                f"initiated for {topup.reference}."
+            )
+        if topup.partner_txn_id and topup.partner_txn_id != message["partner_txn_id"]:
+            raise CallbackRefused(
+                f"Top-up {topup.reference} already belongs to partner transaction {topup.partner_txn_id}."
+            )
+        if message["status"] == "authorised":
+            _credit(topup, message["partner_txn_id"])
+        else:
+            _fail(topup, message["partner_txn_id"])
+    return topup
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body, parse_float=str)
+    except ValueError:
+        raise CallbackRefused("The body is not JSON.") from None
+    if not isinstance(data, dict) or set(data) != CALLBACK_FIELDS:
+        raise CallbackRefused(f"A callback has exactly the fields {', '.join(sorted(CALLBACK_FIELDS))}.")
+    if data["status"] not in {"authorised", "failed"}:
+        raise CallbackRefused("status is authorised or failed.")
+    for name in ("reference", "partner_txn_id", "nonce"):
+        if not isinstance(data[name], str) or not 1 <= len(data[name]) <= 64:
+            raise CallbackRefused(f"{name} must be a string of 1 to 64 characters.")
+    try:
+        check_currency(data["currency"])
+        data["amount"] = parse_amount(data["amount"])
+    except DomainError as bad:
+        raise CallbackRefused(bad.detail) from None
+    return data
+
+
+def _remember_nonce(channel: str, nonce: str, body: bytes) -> None:
+    digest = hashlib.sha256(body).hexdigest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO topups_callbacknonce (channel, nonce, body_sha256, received_at) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (channel, nonce) DO NOTHING",
+            [channel, nonce, digest, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+    seen = CallbackNonce.objects.values_list("body_sha256", flat=True).get(channel=channel, nonce=nonce)
+    if seen != digest:
+        raise CallbackRefused(f"Nonce {nonce} was already used on a different callback.")
+
+
+def _credit(topup: OnlineTopup, partner_txn_id: str) -> None:
+    if topup.status == TopupStatus.COMPLETED:
+        return  # the partner retrying: credited once already
+    try:
+        topup.authorise()
+    except TransitionNotAllowed:
+        raise CallbackRefused(f"Top-up {topup.reference} is {topup.status}: an authorisation now is refused.") from None
+    topup.partner_txn_id = partner_txn_id
+    clearing = system_account(CLEARING[Channel(topup.channel)])
+    topup.entry = ledger.post(
+        kind=EntryKind.ONLINE_TOPUP,
+        legs=[ledger.Leg(clearing, topup.amount), ledger.Leg(topup.wallet.account, -topup.amount)],
+        idempotency_key=f"online:{topup.reference}",
+        scope="topups.callback",
+        memo=f"Online top-up ({topup.get_channel_display()}) {topup.reference}",
+        metadata={"reference": topup.reference, "partner_txn_id": partner_txn_id, "channel": topup.channel},
+    )
+    topup.complete()
+    topup.save()
+
+
+def _fail(topup: OnlineTopup, partner_txn_id: str) -> None:
+    if topup.status == TopupStatus.FAILED:
+        return
+    try:
+        topup.fail()
+    except TransitionNotAllowed:
+        raise CallbackRefused(f"Top-up {topup.reference} is {topup.status}: a failure now is refused.") from None
+    topup.partner_txn_id = partner_txn_id
+    topup.failure_reason = "The partner reported the payment failed."
+    topup.save()
+
+
+def expire_stale(now: dt.datetime | None = None) -> int:
+    """Expire every initiated top-up whose time ran out (Celery beat runs this)."""
+    now = now or timezone.now()
+    expired = 0
+    stale = OnlineTopup.objects.filter(status=TopupStatus.INITIATED, expires_at__lt=now).values_list("pk", flat=True)
+    for pk in list(stale):
+        with transaction.atomic():
+            topup = OnlineTopup.objects.select_for_update().get(pk=pk)
+            if topup.status == TopupStatus.INITIATED:
+                topup.expire()
+                topup.save()
+                expired += 1
+    return expired
