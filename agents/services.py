@@ -240,6 +240,7 @@ def record_float_deposit(
         scope=f"float:{office.code}",
         actor=actor,
         memo=f"Float deposit {bank_reference.strip()}"[:255],
+        reference=bank_reference.strip()[:64],
         metadata={"office": office.code, "bank_reference": bank_reference.strip()},
     )
 

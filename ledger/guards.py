@@ -90,7 +90,7 @@ def install_sql(vendor: str) -> list[str]:
                 statements.append(f"CREATE {kind} {name} {body}")
         return statements
     return [
-        f"CREATE TRIGGER {table}_no_{op} BEFORE {op.upper()} ON {table} BEGIN "
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op} BEFORE {op.upper()} ON {table} BEGIN "
         f"SELECT RAISE(ABORT, 'ledger: {op.upper()} on {table} is forbidden: the books are append-only'); END"
         for table in APPEND_ONLY_TABLES
         for op in ("update", "delete")
@@ -123,3 +123,17 @@ def active_triggers(connection) -> set[str]:
         else:
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         return {row[0] for row in cursor.fetchall()}
+
+
+def reinstall(apps, schema_editor) -> None:
+    """Migration step: put back any guard a table rebuild dropped.
+
+    SQLite rebuilds a table for many ALTERs (Django copies it to a new table), and the new table has no
+    triggers. Every migration that alters ledger_entry, ledger_posting or ledger_dayseal ends with
+    ``migrations.RunPython(guards.reinstall, migrations.RunPython.noop)``.
+    """
+    connection = schema_editor.connection
+    if connection.vendor == "postgresql":
+        return  # ALTER TABLE keeps triggers on PostgreSQL
+    for sql in install_sql(connection.vendor):
+        schema_editor.execute(sql, params=None)

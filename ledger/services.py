@@ -131,6 +131,7 @@ def post(
     memo: str = "",
     metadata: Mapping[str, Any] | None = None,
     request_fingerprint: str | None = None,
+    reference: str = "",
 ) -> Entry:
     """Move money: write one balanced entry, or refuse and write nothing.
 
@@ -143,7 +144,7 @@ def post(
     legs = _checked_legs(legs)
     metadata = dict(metadata or {})
     fingerprint = request_fingerprint or _fingerprint(
-        "post", kind, sorted((leg.account.pk, format_amount(leg.amount)) for leg in legs), memo, metadata
+        "post", kind, sorted((leg.account.pk, format_amount(leg.amount)) for leg in legs), memo, metadata, reference
     )
     return _post(
         kind=kind,
@@ -155,6 +156,7 @@ def post(
         memo=memo,
         metadata=metadata,
         reverses=None,
+        reference=reference,
     )
 
 
@@ -266,8 +268,11 @@ def _post(
     memo: str,
     metadata: dict[str, Any],
     reverses: Entry | None,
+    reference: str = "",
 ) -> Entry:
     _check_key(idempotency_key, scope)
+    if len(reference) > 64:
+        raise InvalidRequest("An entry's external reference is at most 64 characters.")
     with transaction.atomic():
         claim_id = _claim_key(scope, idempotency_key, fingerprint)
         if claim_id is None:
@@ -285,6 +290,7 @@ def _post(
             metadata=metadata,
             actor_id=getattr(actor, "pk", None),
             reverses_id=reverses.pk if reverses else None,
+            reference=reference,
         )
         _write(entry, legs, new_balances, claim_id)
     entry._state.adding, entry._state.db = False, connection.alias  # it is stored: never INSERT it again
@@ -437,10 +443,11 @@ def _write(entry: Entry, legs: Sequence[Leg], new_balances: dict[int, Decimal], 
         Entry._meta.get_field("metadata").get_db_prep_save(entry.metadata, connection),
         entry.actor_id,
         Entry._meta.pk.get_db_prep_value(entry.reverses_id, connection),
+        entry.reference,
     ]
     insert_entry = (
-        "INSERT INTO ledger_entry (id, kind, created_at, business_day, memo, metadata, actor_id, reverses_id) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        "INSERT INTO ledger_entry (id, kind, created_at, business_day, memo, metadata, actor_id, reverses_id, "
+        "reference) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
     )
     insert_postings = (
         "INSERT INTO ledger_posting (entry_id, account_id, amount, amount_currency, balance_after, created_at) "

@@ -176,6 +176,7 @@ def _credit(topup: OnlineTopup, partner_txn_id: str) -> None:
         kind=EntryKind.ONLINE_TOPUP,
         legs=[ledger.Leg(clearing, topup.amount), ledger.Leg(topup.wallet.account, -topup.amount)],
         idempotency_key=f"online:{topup.reference}",
+        reference=topup.reference,
         scope="topups.callback",
         memo=f"Online top-up ({topup.get_channel_display()}) {topup.reference}",
         metadata={"reference": topup.reference, "partner_txn_id": partner_txn_id, "channel": topup.channel},

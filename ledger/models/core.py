@@ -130,6 +130,9 @@ class Entry(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals")
+    #: The reference the outside world knows this movement by (an online top-up's reference, a deposit's
+    #: bank reference, a settlement batch): what reconciliation matches statement lines on.
+    reference = models.CharField(max_length=64, blank=True, default="", db_default="", db_index=True)
 
     class Meta:
         verbose_name_plural = "entries"
