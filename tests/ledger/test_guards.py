@@ -65,7 +65,7 @@ def sql(statement: str, params: list | None = None) -> None:
 
 
 def _sqlite_trigger_sql(name: str) -> str:
-    return next(s for s in guards.install_sql("sqlite") if s.startswith(f"CREATE TRIGGER {name} "))
+    return next(s for s in guards.install_sql("sqlite") if f" {name} BEFORE " in s)
 
 
 def lift_posting_guard() -> None:
