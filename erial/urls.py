@@ -44,6 +44,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("portal/", include("ledger.urls")),
     path("simulators/<str:channel>/pay/", simulators.pay_page, name="simulator-pay"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
