@@ -1,4 +1,4 @@
-"""The agent network's HTTP endpoints: offices, cashier sessions, cash top-ups and receipts.
+"""The agent network's HTTP endpoints: offices, cashier sessions and cash top-ups (receipts: reports.api).
 
 An agent acts only for its own office; views find the caller's cashier record and call one service.
 """
@@ -220,13 +220,3 @@ class CashTopupVoid(APIView):
             idempotency_key=key,
         )
         return Response(CashTopupOut(topup).data)
-
-
-class ReceiptDetail(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="A receipt (top-up, payment or refund) by its number")
-    def get(self, request: Request, receipt_number: str) -> Response:
-        data = selectors.receipt(receipt_number)
-        owner = data.pop("owner_user_id")
-        if not (has_role(request.user, Role.AGENT, Role.FINANCE, Role.ADMIN) or owner == request.user.pk):
-            raise NotFound(f"No receipt {receipt_number}.")
-        return Response(data)

@@ -70,6 +70,8 @@ def receipt(number: str) -> dict[str, Any]:
             "created_at": refund.created_at,
             **_holder(refund.payment.wallet),
             "service": refund.payment.service.code,
+            "service_en": refund.payment.service.name_en,
+            "service_ar": refund.payment.service.name_ar,
             "bill_reference": refund.payment.bill_reference,
             "payment_receipt": refund.payment.receipt_number,
             "amount": format_amount(refund.amount),

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "ledger",
     "agents",
     "topups",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +159,11 @@ ERIAL_BANK_PAY_URL = os.environ.get("ERIAL_BANK_PAY_URL", "/simulators/bank/pay/
 ERIAL_GATEWAY_PAY_URL = os.environ.get("ERIAL_GATEWAY_PAY_URL", "/simulators/card/pay/")
 ERIAL_SIMULATORS = env_bool("ERIAL_SIMULATORS", DEBUG)
 ERIAL_ONLINE_TOPUP_EXPIRY_MINUTES = int(os.environ.get("ERIAL_ONLINE_TOPUP_EXPIRY_MINUTES", "30"))
+
+# --- Receipts and reports -------------------------------------------------------------------------
+# The issuer printed on receipts and statements and named on the public verification page.
+ERIAL_ISSUER_NAME_EN = os.environ.get("ERIAL_ISSUER_NAME_EN", "Muscat Municipality")
+ERIAL_ISSUER_NAME_AR = os.environ.get("ERIAL_ISSUER_NAME_AR", "بلدية مسقط")
 
 # --- Celery ---------------------------------------------------------------------------------------
 # No broker configured: tasks run eagerly (callers enqueue them on commit), so no server is needed.

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from agents import api as agents_api
 from ledger import api as ledger_api
+from reports import api as reports_api
 from topups import api as topups_api
 from topups import simulators
 
@@ -33,7 +34,7 @@ api_v1 = [
     path("cashier-sessions/<uuid:session_id>/close/", agents_api.SessionClose.as_view(), name="cashier-session-close"),
     path("topups/cash/", agents_api.CashTopupCreate.as_view(), name="cash-topups"),
     path("topups/cash/<uuid:topup_id>/void/", agents_api.CashTopupVoid.as_view(), name="cash-topup-void"),
-    path("receipts/<str:receipt_number>/", agents_api.ReceiptDetail.as_view(), name="receipt"),
+    path("receipts/<str:receipt_number>/", reports_api.ReceiptDetail.as_view(), name="receipt"),
     path("topups/online/", topups_api.OnlineTopupCreate.as_view(), name="online-topups"),
     path("topups/online/<uuid:topup_id>/", topups_api.OnlineTopupDetail.as_view(), name="online-topup"),
     path("callbacks/<str:channel>/", topups_api.partner_callback, name="partner-callback"),
@@ -45,6 +46,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("portal/", include("ledger.urls")),
+    path("verify/", include("reports.urls")),
     path("simulators/<str:channel>/pay/", simulators.pay_page, name="simulator-pay"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
