@@ -18,17 +18,9 @@ from django.utils.translation import gettext as _
 
 from erial import errors
 from erial.money import parse_amount
+from erial.text import western_digits
 
 from .models import HolderType, Service
-
-#: Phones set to Arabic type Arabic-Indic (or Persian) digits; the ledger keeps Western digits, the ones
-#: printed on bills and typed at counters.
-_WESTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
-
-
-def western_digits(value: str | None) -> str:
-    """``"١٢٫٥"`` -> ``"12.5"``: the same number, in the digits the services accept."""
-    return (value or "").translate(_WESTERN_DIGITS).strip()
 
 
 def localized_name(obj: Model) -> str:

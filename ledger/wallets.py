@@ -13,6 +13,7 @@ from django_fsm import TransitionNotAllowed
 
 from erial.errors import AlreadyExists, InvalidRequest, InvalidTransition, NotFound
 from erial.money import format_amount
+from erial.text import western_digits
 
 from . import account_numbers, services
 from .chart import SystemAccount
@@ -36,7 +37,7 @@ _NATIONAL_ID_RE = re.compile(r"^\d{4,20}$")
 
 def normalise_phone(raw: str) -> str:
     """An Omani number (8 digits, with or without +968) in the form +968XXXXXXXX."""
-    digits = re.sub(r"[\s\-()]", "", raw or "")
+    digits = re.sub(r"[\s\-()]", "", western_digits(raw))
     match = _PHONE_RE.match(digits)
     if not match:
         raise InvalidRequest(f"{raw!r} is not an Omani phone number (8 digits, optionally +968).", field="phone")
@@ -58,7 +59,7 @@ def open_wallet(
     """Open a wallet for a new holder (one wallet per holder). ``user`` is the holder's portal login."""
     if holder_type not in HolderType.values:
         raise InvalidRequest(f"holder_type must be one of {', '.join(HolderType.values)}.", field="holder_type")
-    national_id = (national_id or "").strip()
+    national_id = western_digits(national_id)
     if not _NATIONAL_ID_RE.match(national_id):
         what = "civil ID" if holder_type == HolderType.INDIVIDUAL else "commercial registration number"
         raise InvalidRequest(f"The {what} must be 4 to 20 digits.", field="national_id")

@@ -182,3 +182,11 @@ def test_schema_and_docs_are_served_locally(api):
     docs = Client().get("/api/docs/")
     assert docs.status_code == 200
     assert "cdn" not in docs.text.lower() and "/static/drf_spectacular_sidecar/" in docs.text
+
+
+def test_arabic_indic_digits_are_stored_as_western_digits(api):
+    agent, _ = api(Role.AGENT)
+    response = agent.post("/api/v1/accounts/", new_holder(national_id="٠٩٨٧٦٥٤٣", phone="٩١٢٣٤٥٦٧"), format="json")
+    assert response.status_code == 201, response.content
+    holder = Wallet.objects.get(number=response.json()["number"]).holder
+    assert (holder.national_id, holder.phone) == ("09876543", "+96891234567")
