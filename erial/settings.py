@@ -41,11 +41,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "django_celery_beat",
     "djmoney",
     "erial",
     "ledger",
     "agents",
     "topups",
+    "settlements",
     "reports",
 ]
 
@@ -165,6 +167,14 @@ ERIAL_ONLINE_TOPUP_EXPIRY_MINUTES = int(os.environ.get("ERIAL_ONLINE_TOPUP_EXPIR
 ERIAL_ISSUER_NAME_EN = os.environ.get("ERIAL_ISSUER_NAME_EN", "Muscat Municipality")
 ERIAL_ISSUER_NAME_AR = os.environ.get("ERIAL_ISSUER_NAME_AR", "بلدية مسقط")
 
+# --- Reconciliation -------------------------------------------------------------------------------
+# Days a ledger entry may wait for its statement line before it is flagged (late bookings).
+ERIAL_RECONCILIATION_GRACE_DAYS = int(os.environ.get("ERIAL_RECONCILIATION_GRACE_DAYS", "0"))
+# Days the card gateway may take to pay a batch into the bank before it is flagged.
+ERIAL_BATCH_PAYOUT_DAYS = int(os.environ.get("ERIAL_BATCH_PAYOUT_DAYS", "2"))
+# Where the nightly job picks up statement files: <inbox>/bank/ and <inbox>/gateway/.
+ERIAL_INBOX_DIR = Path(os.environ.get("ERIAL_INBOX_DIR", VAR_DIR / "inbox"))
+
 # --- Celery ---------------------------------------------------------------------------------------
 # No broker configured: tasks run eagerly (callers enqueue them on commit), so no server is needed.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "").strip() or "memory://"
@@ -172,13 +182,16 @@ CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
+# Schedules live in the database (django-celery-beat: finance can see and change them in the admin);
+# these entries are installed there by the beat scheduler.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "expire-stale-online-topups": {"task": "topups.tasks.expire_stale_topups", "schedule": 300.0},
-    # Seal yesterday's entries into the hash chain once the business day is well over.
-    "seal-previous-business-day": {
-        "task": "ledger.tasks.seal_previous_day",
+    # Import the night's statements, reconcile yesterday, expire stale top-ups, seal yesterday, report.
+    "nightly-reconciliation": {
+        "task": "settlements.tasks.nightly_reconciliation",
         "schedule": crontab(hour=1, minute=0),
     },
+    "expire-stale-online-topups": {"task": "topups.tasks.expire_stale_topups", "schedule": 300.0},
 }
 
 LOGGING = {

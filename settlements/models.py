@@ -1,0 +1,265 @@
+"""Imported statements (bank: camt.053 / MT940; card gateway: settlement CSV), reconciliation runs,
+exceptions, and their maker-checker resolutions.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import FSMField, transition
+
+from ledger.models import AMOUNT, Entry
+
+
+class Source(models.TextChoices):
+    BANK = "bank", "Partner bank"
+    GATEWAY = "gateway", "Card gateway"
+
+
+class FileFormat(models.TextChoices):
+    CAMT053 = "camt053", "ISO 20022 camt.053"
+    MT940 = "mt940", "SWIFT MT940"
+    GATEWAY_CSV = "gateway_csv", "Gateway settlement CSV"
+
+
+class StatementFile(models.Model):
+    """One imported file; its content hash refuses the same file a second time."""
+
+    source = models.CharField(max_length=8, choices=Source.choices)
+    file_format = models.CharField(max_length=12, choices=FileFormat.choices)
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, unique=True)
+    statement_count = models.PositiveIntegerField(default=0)
+    line_count = models.PositiveIntegerField(default=0)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-imported_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.source})"
+
+
+class Statement(models.Model):
+    """One statement in a file: its account, sequence number and balances (opening + lines = closing)."""
+
+    file = models.ForeignKey(StatementFile, on_delete=models.PROTECT, related_name="statements")
+    source = models.CharField(max_length=8, choices=Source.choices)
+    account = models.CharField(max_length=64)
+    statement_id = models.CharField(max_length=64)
+    sequence = models.PositiveIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    opening_balance = models.DecimalField(**AMOUNT)
+    opening_date = models.DateField()
+    closing_balance = models.DecimalField(**AMOUNT, null=True, blank=True)
+    closing_date = models.DateField(null=True, blank=True)
+    line_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "account", "sequence"],
+                condition=Q(sequence__isnull=False),
+                name="settlements_statement_sequence_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} #{self.sequence or self.statement_id}"
+
+
+class LineStatus(models.TextChoices):
+    UNMATCHED = "unmatched", "Unmatched"
+    MATCHED = "matched", "Matched"
+    EXCEPTION = "exception", "Exception"
+    RESOLVED = "resolved", "Resolved by finance"
+
+
+class StatementLine(models.Model):
+    """A movement a partner says happened: to be found in the ledger, or explained."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines")
+    source = models.CharField(max_length=8, choices=Source.choices)
+    position = models.CharField(max_length=64)
+    booking_date = models.DateField()
+    value_date = models.DateField(null=True, blank=True)
+    amount = models.DecimalField(**AMOUNT)
+    reference = models.CharField(max_length=64, blank=True, default="")
+    bank_reference = models.CharField(max_length=64, blank=True, default="")
+    description = models.CharField(max_length=255, blank=True, default="")
+    is_reversal = models.BooleanField(default=False)
+    batch_id = models.CharField(max_length=64, blank=True, default="")
+    gross = models.DecimalField(**AMOUNT, null=True, blank=True)
+    fee = models.DecimalField(**AMOUNT, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=LineStatus.choices, default=LineStatus.UNMATCHED)
+    #: The ledger entry this line is (one-to-one).
+    matched_entry = models.OneToOneField(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    #: The settlement entry that moved it from clearing to the bank.
+    settled_entry = models.ForeignKey(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["source", "booking_date", "status"], name="settlements_line_day_status"),
+            models.Index(fields=["reference"], name="settlements_line_reference"),
+            models.Index(fields=["batch_id"], name="settlements_line_batch"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position} {self.amount} {self.reference}"
+
+
+class GatewayBatch(models.Model):
+    """A gateway payout: the net of a batch of card transactions, paid into the bank in one credit."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="batches")
+    batch_id = models.CharField(max_length=64, unique=True)
+    #: The reference the gateway gives its bank transfer (what the bank statement line carries).
+    payout_reference = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    batch_date = models.DateField()
+    gross = models.DecimalField(**AMOUNT)
+    fee = models.DecimalField(**AMOUNT)
+    net = models.DecimalField(**AMOUNT)
+    bank_line = models.OneToOneField(
+        StatementLine, null=True, blank=True, on_delete=models.PROTECT, related_name="gateway_batch"
+    )
+    settlement_entry = models.OneToOneField(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"batch {self.batch_id} net {self.net}"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class ReconciliationRun(models.Model):
+    """The reconciliation of one business day (Asia/Muscat) for one source; re-run as often as needed."""
+
+    business_day = models.DateField()
+    source = models.CharField(max_length=8, choices=Source.choices)
+    status = FSMField(default=RunStatus.RUNNING, choices=RunStatus.choices, protected=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    matched = models.PositiveIntegerField(default=0)
+    settled_amount = models.DecimalField(**AMOUNT, default=0)
+    open_exceptions = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-business_day", "source"]
+        constraints = [models.UniqueConstraint(fields=["business_day", "source"], name="settlements_run_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.business_day} {self.status}"
+
+    @transition(field=status, source=[RunStatus.COMPLETED, RunStatus.FAILED], target=RunStatus.RUNNING)
+    def rerun(self) -> None:
+        """Run the day again: only what is not yet matched or settled can change."""
+
+    @transition(field=status, source=RunStatus.RUNNING, target=RunStatus.COMPLETED)
+    def complete(self) -> None:
+        """Every line matched, settled or turned into an exception."""
+
+    @transition(field=status, source=RunStatus.RUNNING, target=RunStatus.FAILED)
+    def fail(self) -> None:
+        """Something broke; nothing of the attempt was kept."""
+
+
+class ExceptionKind(models.TextChoices):
+    UNMATCHED_LINE = "unmatched_line", "Statement line not in the ledger"
+    AMBIGUOUS_LINE = "ambiguous_line", "Statement line with several candidates"
+    AMOUNT_MISMATCH = "amount_mismatch", "Reference found with another amount"
+    MISSING_FROM_STATEMENT = "missing_from_statement", "Ledger entry not on the statement"
+    BATCH_MISMATCH = "batch_mismatch", "Gateway batch not paid as reported"
+
+
+class ExceptionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    PROPOSED = "proposed", "Resolution proposed"
+    RESOLVED = "resolved", "Resolved"
+
+
+class ReconException(models.Model):
+    """Something the partners and the ledger disagree on, with an owner and an age, until finance resolves it."""
+
+    kind = models.CharField(max_length=24, choices=ExceptionKind.choices)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    business_day = models.DateField()
+    amount = models.DecimalField(**AMOUNT)
+    line = models.ForeignKey(StatementLine, null=True, blank=True, on_delete=models.PROTECT, related_name="exceptions")
+    entry = models.ForeignKey(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(GatewayBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    detail = models.CharField(max_length=500)
+    #: Candidate ledger entries a person may confirm (never auto-confirmed when there are several).
+    suggestions = models.JSONField(default=list, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=ExceptionStatus.choices, default=ExceptionStatus.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "line"], condition=Q(line__isnull=False), name="settlements_exception_once_per_line"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "entry"], condition=Q(entry__isnull=False), name="settlements_exception_once_per_entry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"
+
+
+class ResolutionAction(models.TextChoices):
+    MATCH = "match", "Match to a ledger entry"
+    WRITE_OFF = "write_off", "Write off to suspense"
+    ADJUST = "adjust", "Adjusting entry"
+
+
+class ResolutionStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Resolution(models.Model):
+    """Maker-checker: one finance user proposes how an exception is resolved, another approves it."""
+
+    exception = models.ForeignKey(ReconException, on_delete=models.PROTECT, related_name="resolutions")
+    action = models.CharField(max_length=10, choices=ResolutionAction.choices)
+    entry = models.ForeignKey(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    account_code = models.CharField(max_length=40, blank=True, default="")
+    note = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=ResolutionStatus.choices, default=ResolutionStatus.PROPOSED)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    posted_entry = models.OneToOneField(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["proposed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exception"], condition=Q(status="proposed"), name="settlements_one_open_proposal"
+            ),
+            models.CheckConstraint(
+                condition=~Q(decided_by=models.F("proposed_by")), name="settlements_maker_is_not_checker"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.status}"
