@@ -34,7 +34,7 @@ from erial.money import CURRENCY, format_amount, is_exact
 
 from .businessday import business_day_of
 from .ids import uuid7
-from .models import Account, AccountBalance, AccountKind, Entry, EntryKind, OwnerKind
+from .models import NORMAL_SIGN, Account, AccountBalance, AccountKind, Entry, EntryKind, OwnerKind
 
 ZERO = Decimal("0.000")
 MAX_KEY_LENGTH = 255
@@ -379,38 +379,39 @@ def _replay(scope: str, key: str, fingerprint: str) -> Entry:
 
 
 def _lock_and_check_floors(legs: Sequence[Leg]) -> dict[int, Decimal]:
-    """Lock the cached balances touched (in id order), check floors; return the new balances."""
-    tracked = sorted((leg for leg in legs if leg.account.tracks_balance), key=lambda leg: leg.account.pk)
-    if not tracked:
-        return {}
-    ids = [leg.account.pk for leg in tracked]
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    """Lock the cached balances of the accounts touched (in id order), check floors; return the new balances.
+
+    Which accounts cache a balance, their kind and their owner are read from the database under the lock,
+    never trusted from the caller's objects. Accounts without a balance row (the hot revenue and fee
+    accounts) match no row and are not locked.
+    """
+    by_id = {leg.account.pk: leg for leg in legs}
+    ids = sorted(by_id)
+    lock = " FOR UPDATE OF b" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT account_id, balance, floor, active FROM ledger_accountbalance WHERE account_id IN ("
+            "SELECT b.account_id, b.balance, b.floor, b.active, a.kind, a.owner_kind, a.code "
+            "FROM ledger_accountbalance b JOIN ledger_account a ON a.id = b.account_id WHERE b.account_id IN ("
             + ",".join(["%s"] * len(ids))
-            + ") ORDER BY account_id"
+            + ") ORDER BY b.account_id"
             + lock,
             ids,
         )
-        rows = {row[0]: (_decimal(row[1]), _decimal(row[2]), bool(row[3])) for row in cursor.fetchall()}
+        rows = cursor.fetchall()
     new_balances: dict[int, Decimal] = {}
-    for leg in tracked:
-        account = leg.account
-        if account.pk not in rows:
-            raise InvalidRequest(f"Account {account.code} tracks a balance but has no balance row.")
-        current, floor, active = rows[account.pk]
+    for account_id, raw_balance, raw_floor, active, kind, owner_kind, code in rows:
+        current, floor = _decimal(raw_balance), _decimal(raw_floor)
         if not active:
-            raise AccountInactive(f"Account {account.code} is blocked: it takes no debits and no credits.")
-        after = (current + account.normal_sign * leg.amount).quantize(ZERO)
+            raise AccountInactive(f"Account {code} is blocked: it takes no debits and no credits.")
+        after = (current + NORMAL_SIGN[AccountKind(kind)] * by_id[account_id].amount).quantize(ZERO)
         if floor is not None and after < floor and after < current:
-            error = InsufficientFunds if account.owner_kind == OwnerKind.WALLET else LimitExceeded
+            error = InsufficientFunds if owner_kind == OwnerKind.WALLET else LimitExceeded
             raise error(
-                f"Account {account.code} holds {format_amount(current)}; this needs "
+                f"Account {code} holds {format_amount(current)}; this needs "
                 f"{format_amount(current - after)} and may not take it below {format_amount(floor)}.",
                 available=format_amount(current - floor),
             )
-        new_balances[account.pk] = after
+        new_balances[account_id] = after
     return new_balances
 
 

@@ -260,3 +260,13 @@ def test_a_request_fingerprint_identifies_the_request_whatever_its_legs():
             request_fingerprint="pay L-1 2.000",
         )
     assert balance(w) == D("8.900")
+
+
+def test_the_database_not_the_callers_object_says_which_accounts_have_a_floor(ledger_snapshot):
+    w = wallet("1.000")
+    liar = Account.objects.get(pk=w.pk)
+    liar.tracks_balance = False  # a stale or careless object must not switch the floor off
+    before = ledger_snapshot()
+    with pytest.raises(InsufficientFunds):
+        pay(liar, "5.000")
+    assert ledger_snapshot() == before
