@@ -19,25 +19,39 @@ BEGIN
     TG_OP, TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
 END $$;
 
-CREATE OR REPLACE FUNCTION ledger_check_posting_entry_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION ledger_entry_is_balanced(entry uuid) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   unbalanced record;
+  postings integer;
 BEGIN
+  -- One check per entry per transaction: its deferred triggers (the entry's and each posting's) fire
+  -- one after another at COMMIT, and the first one remembers the entry it proved.
+  IF current_setting('ledger.last_balanced_entry', true) = entry::text THEN
+    RETURN;
+  END IF;
+  SELECT count(*) INTO postings FROM ledger_posting WHERE entry_id = entry;
+  IF postings < 2 THEN
+    RAISE EXCEPTION 'ledger: entry % has fewer than two postings', entry USING ERRCODE = 'check_violation';
+  END IF;
   SELECT amount_currency, sum(amount) AS total INTO unbalanced
-    FROM ledger_posting WHERE entry_id = NEW.entry_id
+    FROM ledger_posting WHERE entry_id = entry
     GROUP BY amount_currency HAVING sum(amount) <> 0 LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'ledger: entry % does not balance: postings sum to % %',
-      NEW.entry_id, unbalanced.total, unbalanced.amount_currency USING ERRCODE = 'check_violation';
+      entry, unbalanced.total, unbalanced.amount_currency USING ERRCODE = 'check_violation';
   END IF;
+  PERFORM set_config('ledger.last_balanced_entry', entry::text, true);
+END $$;
+
+CREATE OR REPLACE FUNCTION ledger_check_posting_entry_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM ledger_entry_is_balanced(NEW.entry_id);
   RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION ledger_check_entry_has_postings() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF (SELECT count(*) FROM ledger_posting WHERE entry_id = NEW.id) < 2 THEN
-    RAISE EXCEPTION 'ledger: entry % has fewer than two postings', NEW.id USING ERRCODE = 'check_violation';
-  END IF;
+  PERFORM ledger_entry_is_balanced(NEW.id);
   RETURN NULL;
 END $$;
 """
@@ -106,7 +120,7 @@ def uninstall_sql(vendor: str) -> list[str]:
         ]
         statements.append(
             "DROP FUNCTION IF EXISTS ledger_forbid_change(), ledger_check_posting_entry_balanced(), "
-            "ledger_check_entry_has_postings()"
+            "ledger_check_entry_has_postings(), ledger_entry_is_balanced(uuid)"
         )
         return statements
     return [f"DROP TRIGGER IF EXISTS {name}" for name in sorted(expected_triggers(vendor))]
@@ -137,3 +151,9 @@ def reinstall(apps, schema_editor) -> None:
         return  # ALTER TABLE keeps triggers on PostgreSQL
     for sql in install_sql(connection.vendor):
         schema_editor.execute(sql, params=None)
+
+
+def refresh_functions(apps, schema_editor) -> None:
+    """Migration step: replace the guard functions with their current versions (triggers stay)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(PG_FUNCTIONS, params=None)

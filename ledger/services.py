@@ -148,7 +148,7 @@ def post(
     )
     return _post(
         kind=kind,
-        build_legs=lambda: legs,
+        legs=legs,
         fingerprint=fingerprint,
         idempotency_key=idempotency_key,
         scope=scope,
@@ -235,6 +235,7 @@ def reverse(
     return _post(
         kind=kind,
         build_legs=build_legs,
+        legs=None,
         fingerprint=fingerprint,
         idempotency_key=idempotency_key,
         scope=scope,
@@ -260,7 +261,7 @@ def _unreversed_by_account(original: Entry) -> dict[int, Decimal]:
 def _post(
     *,
     kind: str,
-    build_legs: Callable[[], Sequence[Leg]],
+    legs: list[Leg] | None,
     fingerprint: str,
     idempotency_key: str,
     scope: str,
@@ -269,20 +270,30 @@ def _post(
     metadata: dict[str, Any],
     reverses: Entry | None,
     reference: str = "",
+    build_legs: Callable[[], Sequence[Leg]] | None = None,
 ) -> Entry:
+    """The one transaction behind post() and reverse(). ``legs`` are checked already; ``build_legs`` (for a
+    reversal) chooses them after the key is claimed, under the original entry's lock.
+    """
     _check_key(idempotency_key, scope)
     if len(reference) > 64:
         raise InvalidRequest("An entry's external reference is at most 64 characters.")
+    entry_id = uuid7()
     with transaction.atomic():
-        claim_id = _claim_key(scope, idempotency_key, fingerprint)
-        if claim_id is None:
+        if legs is not None:  # known up front: claim the key and lock the balances in one round trip
+            claimed, rows = _claim_and_lock(scope, idempotency_key, fingerprint, entry_id, legs)
+        else:
+            claimed, _ = _claim_and_lock(scope, idempotency_key, fingerprint, entry_id, None)
+        if not claimed:
             return _replay(scope, idempotency_key, fingerprint)
-        legs = _checked_legs(build_legs())
-        new_balances = _lock_and_check_floors(legs)
+        if legs is None:
+            legs = _checked_legs(build_legs())
+            _, rows = _claim_and_lock(None, None, None, None, legs)
+        new_balances = _check_floors(legs, rows)
         # Stamped after the locks: per tracked account, time order is then the order balances changed.
         now = timezone.now()
         entry = Entry(
-            id=uuid7(),
+            id=entry_id,
             kind=kind,
             created_at=now,
             business_day=business_day_of(now),
@@ -292,7 +303,7 @@ def _post(
             reverses_id=reverses.pk if reverses else None,
             reference=reference,
         )
-        _write(entry, legs, new_balances, claim_id)
+        _write(entry, legs, new_balances)
     entry._state.adding, entry._state.db = False, connection.alias  # it is stored: never INSERT it again
     entry.replayed = False
     return entry
@@ -352,16 +363,60 @@ def _check_key(key: str, scope: str) -> None:
         raise InvalidRequest("An idempotency scope is 1 to 64 characters.")
 
 
-def _claim_key(scope: str, key: str, fingerprint: str) -> int | None:
-    """Insert the key; None if it already exists. A concurrent claimer waits here until we commit."""
+_CLAIM_SQL = (
+    "INSERT INTO ledger_idempotencykey (scope, key, fingerprint, entry_id, created_at) VALUES (%s, %s, %s, %s, %s) "
+    "ON CONFLICT (scope, key) DO NOTHING RETURNING id"
+)
+
+
+def _lock_sql(count: int) -> str:
+    lock = " FOR UPDATE OF b" if connection.features.has_select_for_update else ""
+    return (
+        "SELECT b.account_id, b.balance, b.floor, b.active, a.kind, a.owner_kind, a.code "
+        "FROM ledger_accountbalance b JOIN ledger_account a ON a.id = b.account_id "
+        f"WHERE b.account_id IN ({','.join(['%s'] * count)}) ORDER BY b.account_id{lock}"
+    )
+
+
+def _claim_and_lock(
+    scope: str | None, key: str | None, fingerprint: str | None, entry_id: Any, legs: Sequence[Leg] | None
+) -> tuple[bool, list[tuple]]:
+    """Claim the idempotency key (naming the entry about to be written) and lock the cached balances of
+    the accounts touched, in id order. A concurrent claimer of the same key waits on the unique index
+    until we commit, then finds it taken.
+
+    On PostgreSQL both statements go in one round trip. Which accounts cache a balance (and their kind
+    and owner) is read from the database under the lock, never trusted from the caller's objects;
+    accounts without a balance row (the hot revenue and fee accounts) match no row and are not locked.
+    """
+    statements, params = [], []
+    if scope is not None:
+        statements.append(_CLAIM_SQL)
+        params += [
+            scope,
+            key,
+            fingerprint,
+            Entry._meta.pk.get_db_prep_value(entry_id, connection),
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+        ]
+    ids = sorted({leg.account.pk for leg in legs}) if legs else []
+    if ids:
+        statements.append(_lock_sql(len(ids)))
+    claimed, rows = scope is None, []
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO ledger_idempotencykey (scope, key, fingerprint, created_at) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (scope, key) DO NOTHING RETURNING id",
-            [scope, key, fingerprint, connection.ops.adapt_datetimefield_value(timezone.now())],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
+        if connection.vendor == "postgresql" and len(statements) == 2:
+            cursor.execute("; ".join(statements), [*params, *ids])
+            claimed = cursor.fetchone() is not None
+            cursor.cursor.nextset()
+            rows = cursor.fetchall()
+        else:
+            if scope is not None:
+                cursor.execute(_CLAIM_SQL, params)
+                claimed = cursor.fetchone() is not None
+            if ids and claimed:
+                cursor.execute(_lock_sql(len(ids)), ids)
+                rows = cursor.fetchall()
+    return claimed, rows
 
 
 def _replay(scope: str, key: str, fingerprint: str) -> Entry:
@@ -378,26 +433,9 @@ def _replay(scope: str, key: str, fingerprint: str) -> Entry:
     return entry
 
 
-def _lock_and_check_floors(legs: Sequence[Leg]) -> dict[int, Decimal]:
-    """Lock the cached balances of the accounts touched (in id order), check floors; return the new balances.
-
-    Which accounts cache a balance, their kind and their owner are read from the database under the lock,
-    never trusted from the caller's objects. Accounts without a balance row (the hot revenue and fee
-    accounts) match no row and are not locked.
-    """
+def _check_floors(legs: Sequence[Leg], rows: list[tuple]) -> dict[int, Decimal]:
+    """The new balances of the locked accounts, or a refusal if one would go below its floor."""
     by_id = {leg.account.pk: leg for leg in legs}
-    ids = sorted(by_id)
-    lock = " FOR UPDATE OF b" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT b.account_id, b.balance, b.floor, b.active, a.kind, a.owner_kind, a.code "
-            "FROM ledger_accountbalance b JOIN ledger_account a ON a.id = b.account_id WHERE b.account_id IN ("
-            + ",".join(["%s"] * len(ids))
-            + ") ORDER BY b.account_id"
-            + lock,
-            ids,
-        )
-        rows = cursor.fetchall()
     new_balances: dict[int, Decimal] = {}
     for account_id, raw_balance, raw_floor, active, kind, owner_kind, code in rows:
         current, floor = _decimal(raw_balance), _decimal(raw_floor)
@@ -415,10 +453,10 @@ def _lock_and_check_floors(legs: Sequence[Leg]) -> dict[int, Decimal]:
     return new_balances
 
 
-def _write(entry: Entry, legs: Sequence[Leg], new_balances: dict[int, Decimal], claim_id: int) -> None:
-    """Insert the entry and postings, update the locked balances, attach the entry to the key.
+def _write(entry: Entry, legs: Sequence[Leg], new_balances: dict[int, Decimal]) -> None:
+    """Insert the entry and postings and update the locked balances (the key already names the entry).
 
-    On PostgreSQL this is one statement (data-modifying CTEs): one round trip instead of four, which is
+    On PostgreSQL this is one statement (data-modifying CTEs): one round trip instead of three, which is
     most of the difference between the ORM and plain SQL in bench/RESULTS.md.
     """
     ops = connection.ops
@@ -457,8 +495,7 @@ def _write(entry: Entry, legs: Sequence[Leg], new_balances: dict[int, Decimal], 
     posting_params = [value for row in posting_rows for value in row]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            parts = [f"e AS ({insert_entry})", f"p AS ({insert_postings})"]
-            params = [*entry_params, *posting_params]
+            parts, params = [f"e AS ({insert_entry})"], [*entry_params]
             if new_balances:
                 values = ", ".join(["(%s::bigint, %s::numeric)"] * len(new_balances))
                 parts.append(
@@ -467,12 +504,9 @@ def _write(entry: Entry, legs: Sequence[Leg], new_balances: dict[int, Decimal], 
                 )
                 params += [
                     when,
-                    *[_db_amount(x) if i % 2 else x for item in new_balances.items() for i, x in enumerate(item)],
+                    *[x for account_id, after in new_balances.items() for x in (account_id, _db_amount(after))],
                 ]
-            cursor.execute(
-                "WITH " + ", ".join(parts) + " UPDATE ledger_idempotencykey SET entry_id = %s WHERE id = %s",
-                [*params, entry_id, claim_id],
-            )
+            cursor.execute("WITH " + ", ".join(parts) + " " + insert_postings, [*params, *posting_params])
             return
         cursor.execute(insert_entry, entry_params)
         cursor.execute(insert_postings, posting_params)
@@ -480,7 +514,6 @@ def _write(entry: Entry, legs: Sequence[Leg], new_balances: dict[int, Decimal], 
             "UPDATE ledger_accountbalance SET balance = %s, updated_at = %s WHERE account_id = %s",
             [(_db_amount(after), when, account_id) for account_id, after in new_balances.items()],
         )
-        cursor.execute("UPDATE ledger_idempotencykey SET entry_id = %s WHERE id = %s", [entry_id, claim_id])
 
 
 def _db_amount(amount: Decimal | None) -> Any:
