@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -125,3 +126,32 @@ def office_day_report(office: Office, day: dt.date) -> dict[str, Any]:
             for s in sessions
         ],
     }
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """A cashier session as the counter shows it while it runs and once it is counted."""
+
+    topups: list[CashTopup]
+    kept_count: int
+    kept_amount: Decimal
+    voided_count: int
+    voided_amount: Decimal
+    #: Opening cash plus the top-ups not voided: the figure ``close_session`` compares the count with.
+    expected_cash: Decimal
+
+
+def session_summary(session: CashierSession) -> SessionSummary:
+    """The session's top-ups (newest first, with their wallets and holders) and its running totals."""
+    topups = list(session.topups.select_related("wallet__holder").order_by("-created_at"))
+    kept = [topup for topup in topups if not topup.is_voided]
+    voided = [topup for topup in topups if topup.is_voided]
+    kept_amount = sum((topup.amount for topup in kept), ZERO)
+    return SessionSummary(
+        topups=topups,
+        kept_count=len(kept),
+        kept_amount=kept_amount,
+        voided_count=len(voided),
+        voided_amount=sum((topup.amount for topup in voided), ZERO),
+        expected_cash=session.opening_cash + kept_amount,
+    )

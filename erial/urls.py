@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from agents import api as agents_api
 from ledger import api as ledger_api
 from reports import api as reports_api
+from reports import counter as reports_counter
 from topups import api as topups_api
 from topups import simulators
 
@@ -46,6 +47,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("portal/", include("ledger.urls")),
+    path("counter/", include("agents.urls")),
+    path("counter/receipts/<str:receipt_number>/pdf/", reports_counter.receipt_pdf, name="counter-receipt-pdf"),
     path("verify/", include("reports.urls")),
     path("simulators/<str:channel>/pay/", simulators.pay_page, name="simulator-pay"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

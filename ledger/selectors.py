@@ -1,16 +1,22 @@
-"""Reads of the ledger: balances now and as of any instant, and the chart with its balances."""
+"""Reads of the ledger: balances now and as of any instant, the chart with its balances, wallet search."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
-from .models import Account, AccountBalance, BalanceCheckpoint, Posting
+from erial.errors import InvalidRequest
+
+from . import account_numbers
+from .models import Account, AccountBalance, BalanceCheckpoint, HolderType, Posting, Wallet
 
 ZERO = Decimal("0.000")
+#: A counter search answers at most this many wallets: a longer list is a query to make more precise.
+SEARCH_LIMIT = 10
 
 
 def balance(account: Account, *, as_of: dt.datetime | None = None) -> Decimal:
@@ -67,3 +73,42 @@ def chart_with_balances(limit: int = 200) -> list[AccountLine]:
             )
         )
     return lines
+
+
+def search_wallets(query: str, *, limit: int = SEARCH_LIMIT) -> list[Wallet]:
+    """The wallets a cashier means by what they typed in the counter's one search box: an account number,
+    a civil ID / CR number, or a mobile phone (8 digits, with or without +968), at most ``limit`` of them.
+
+    An 8-digit number can be any of the three, so each reading that parses is tried. When nothing matches
+    and the number fails the account number's check digit, the refusal says it is mistyped: a typo is
+    reported as a typo, never as "no such wallet" (and never lands on someone else's wallet).
+    """
+    from .wallets import normalise_phone  # wallets imports this module: read the phone rule at call time
+
+    compact = "".join((query or "").split()).replace("-", "").replace("(", "").replace(")", "")
+    if not compact:
+        raise InvalidRequest("Type an account number, a civil ID / CR number or a phone number.", field="query")
+    readings = Q()
+    mistyped: InvalidRequest | None = None
+    if len(compact) == account_numbers.LENGTH and compact.isdigit() and compact.isascii():
+        try:
+            readings |= Q(number=account_numbers.normalise(compact))
+        except InvalidRequest as error:
+            mistyped = error
+    if compact.isdigit() and compact.isascii() and 4 <= len(compact) <= 20:
+        # Both holder types, so the (holder_type, national_id) unique index serves the look-up.
+        readings |= Q(holder__holder_type__in=HolderType.values, holder__national_id=compact)
+    with contextlib.suppress(InvalidRequest):  # not a phone number: the other readings may still match
+        readings |= Q(holder__phone=normalise_phone(compact))
+    if not readings:
+        raise InvalidRequest(
+            f"{query!r} is not an account number, a civil ID / CR number or a phone number.", field="query"
+        )
+    found = list(
+        Wallet.objects.filter(readings)
+        .select_related("holder", "account", "account__cached_balance")
+        .order_by("number")[:limit]
+    )
+    if not found and mistyped is not None:
+        raise mistyped
+    return found
