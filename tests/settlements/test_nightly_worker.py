@@ -86,14 +86,7 @@ def worker(tmp_path, settings):
         text=True,
     )
     settings.ERIAL_INBOX_DIR = tmp_path
-    before = {"task_always_eager": app.conf.task_always_eager, "broker_url": app.conf.broker_url}
-    app.conf.update(task_always_eager=False, broker_url=BROKER)  # this test sends to the real broker
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=3)
-        yield queue, process
-    finally:
-        app.conf.update(**before)
+    yield queue, process
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=20)
@@ -109,7 +102,10 @@ def test_the_nightly_task_runs_on_a_real_worker_and_reconciles_the_day(worker, t
     (tmp_path / "bank").mkdir()
     camt053(tmp_path / "bank" / "statement.xml", yesterday, [(topup.reference, Decimal("13.250"))], sequence=1)
 
-    nightly_reconciliation.apply_async(queue=queue)
+    # Sent on a connection of its own to the real broker: the test settings run tasks eagerly in-process.
+    with app.connection_for_write(BROKER) as conn:
+        conn.ensure_connection(max_retries=3)
+        app.send_task(nightly_reconciliation.name, queue=queue, connection=conn)
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
