@@ -65,6 +65,7 @@ def test_home_page_shows_the_chart_with_balances_to_staff_only(client):
     page = client.get("/")
     assert page.status_code == 200
     assert "e-Rial" in page.text and "CASH-MCT01" not in page.text
+    assert all(link in page.text for link in ('href="/portal/"', 'href="/counter/"', 'href="/api/docs/"'))
     client.login(username="finance", password="erial-demo")
     page = client.get("/")
     assert "CASH-MCT01" in page.text and "fee_income" in page.text
