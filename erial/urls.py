@@ -8,6 +8,7 @@ from agents import api as agents_api
 from ledger import api as ledger_api
 from reports import api as reports_api
 from reports import counter as reports_counter
+from reports import views as reports_views
 from topups import api as topups_api
 from topups import simulators
 
@@ -20,6 +21,7 @@ api_v1 = [
     path("accounts/<str:number>/freeze/", ledger_api.FreezeAccount.as_view(), name="account-freeze"),
     path("accounts/<str:number>/unfreeze/", ledger_api.UnfreezeAccount.as_view(), name="account-unfreeze"),
     path("accounts/<str:number>/close/", ledger_api.CloseAccount.as_view(), name="account-close"),
+    path("accounts/<str:number>/statement/", reports_api.AccountStatement.as_view(), name="account-statement"),
     path("services/", ledger_api.ServiceList.as_view(), name="services"),
     path("payments/", ledger_api.PaymentCreate.as_view(), name="payments"),
     path("payments/<uuid:payment_id>/", ledger_api.PaymentDetail.as_view(), name="payment"),
@@ -46,6 +48,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("portal/statement/", reports_views.portal_statement, name="portal-statement"),
     path("portal/", include("ledger.urls")),
     path("counter/", include("agents.urls")),
     path("counter/receipts/<str:receipt_number>/pdf/", reports_counter.receipt_pdf, name="counter-receipt-pdf"),

@@ -1,14 +1,15 @@
-"""Receipts over the API: the JSON any office or the owner reads, and the same receipt as a PDF to print.
+"""Receipts and statements over the API, as PDFs to print (receipts also as JSON).
 
 ``GET /api/v1/receipts/{number}/`` answers JSON; ``?format=pdf`` (or ``Accept: application/pdf``) the PDF,
-A4 unless ``&size=thermal``. Refusals stay problem+json whichever format was asked for.
+A4 unless ``&size=thermal``. ``GET /api/v1/accounts/{number}/statement/?from=&to=`` answers the statement's
+PDF. Refusals stay problem+json whichever format was asked for.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -19,9 +20,12 @@ from rest_framework.views import APIView
 from agents import selectors
 from erial.errors import InvalidRequest, NotFound
 from erial.roles import Role, has_role
+from ledger.api import wallet_for
 
 from .receipts import SIZES, render_receipt
+from .statements import parse_day, statement_data
 from .verification import verification_code, verification_path
+from .views import statement_response
 
 PDF = "application/pdf"
 
@@ -38,7 +42,17 @@ class PDFRenderer(BaseRenderer):
         return data
 
 
-class ReceiptDetail(APIView):
+class RefusalsAsProblems(APIView):
+    """For views that answer PDFs: a refusal is problem+json even when a PDF was asked for, so the client gets
+    a reason, not a broken file."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+
+class ReceiptDetail(RefusalsAsProblems):
     """Any office (agents), finance and admin find any receipt: a customer may bring it anywhere. The owner
     sees their own; to anyone else a receipt does not exist (404, not 403: numbers are not confirmed).
     """
@@ -78,8 +92,33 @@ class ReceiptDetail(APIView):
         except Http404:  # DRF's answer to an unknown ?format=
             raise InvalidRequest("format is json or pdf.") from None
 
-    def handle_exception(self, exc: Exception) -> Response:
-        """A refusal is problem+json even when a PDF was asked for: the client gets a reason, not a broken file."""
-        self.request.accepted_renderer = JSONRenderer()
-        self.request.accepted_media_type = JSONRenderer.media_type
-        return super().handle_exception(exc)
+
+class AccountStatement(RefusalsAsProblems):
+    """The owner, finance and admin download a wallet's statement; another customer is told the account does
+    not exist (404), other roles are refused (403).
+    """
+
+    renderer_classes = [PDFRenderer]
+    #: A misspelt parameter (``?form=``) is refused rather than silently ignored, as everywhere in the API.
+    parameters = frozenset({"from", "to"})
+
+    @extend_schema(
+        summary="A customer statement for a period, as PDF",
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, required=True, description="First day (Muscat), included"),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=True, description="Last day, included; not after today"),
+        ],
+        responses={(200, PDF): OpenApiTypes.BINARY},
+    )
+    def get(self, request: Request, number: str) -> HttpResponse:
+        wallet = wallet_for(request, number, staff_roles=(Role.FINANCE,))
+        unknown = sorted(set(request.query_params) - self.parameters)
+        if unknown:
+            raise InvalidRequest(f"Unknown parameter(s) {', '.join(unknown)}: only from and to.", field=unknown[0])
+        start = parse_day(request.query_params.get("from"), "from")
+        end = parse_day(request.query_params.get("to"), "to")
+        return statement_response(statement_data(wallet, start, end), request, disposition="inline")
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        """The PDF whatever ``Accept`` says: a statement exists in no other form (refusals are still JSON)."""
+        return PDFRenderer(), PDF

@@ -1,13 +1,21 @@
-"""The public receipt verification page: the target of the QR code printed on every receipt."""
+"""Public pages of reports (receipt and statement verification: no login, anyone holding the paper may check
+it) and the customer portal's statement download."""
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from erial.errors import InvalidRequest
+from ledger.views import customer_wallet
+
 from . import labels
+from .statement_verification import public_statement
+from .statements import MAX_PERIOD_DAYS, Statement, parse_day, render_statement, statement_data
 from .verification import public_receipt
 
 
@@ -18,3 +26,56 @@ def verify_receipt(request: HttpRequest, receipt_number: str, code: str) -> Http
     summary = public_receipt(receipt_number, code)
     context = {"receipt": summary, "receipt_number": receipt_number[:32], "issuer": labels.issuer(), "labels": labels}
     return render(request, "reports/verify_receipt.html", context, status=200 if summary else 404)
+
+
+@require_GET
+@never_cache
+def verify_statement(request: HttpRequest, account: str, start: str, end: str, code: str) -> HttpResponse:
+    """200 with a masked summary when the statement is genuine; 404 with a plain "not genuine" page otherwise."""
+    summary = public_statement(account, start, end, code)
+    context = {"statement": summary, "issuer": labels.issuer(), "labels": labels}
+    return render(request, "reports/verify_statement.html", context, status=200 if summary else 404)
+
+
+#: What the portal tells a customer whose period is refused, by the refusal's reason.
+_REFUSALS = {
+    "date_missing": _("Give both dates of the period."),
+    "date_invalid": _("Enter the dates as year-month-day, for example 2025-03-01."),
+    "period_reversed": _("The period ends before it starts."),
+    "period_in_future": _("The period cannot end after today."),
+    "period_too_long": _("A statement covers at most %(days)s days: ask for several."),
+}
+
+
+@login_required
+@require_GET
+@never_cache  # personal data
+def portal_statement(request: HttpRequest) -> HttpResponse:
+    """The customer's own statement for ``?from=YYYY-MM-DD&to=YYYY-MM-DD``, downloaded as a PDF.
+
+    A refused period comes back as the form with the reason in the page's language (400), and no PDF.
+    """
+    wallet = customer_wallet(request.user)
+    if wallet is None:
+        return render(request, "ledger/portal/no_wallet.html", status=403)
+    if "from" not in request.GET and "to" not in request.GET:  # the address typed by hand: just the form
+        return render(request, "reports/portal_statement.html")
+    raw_from, raw_to = request.GET.get("from", ""), request.GET.get("to", "")
+    try:
+        data = statement_data(wallet, parse_day(raw_from, "from"), parse_day(raw_to, "to"))
+    except InvalidRequest as error:
+        reason = error.extra.get("reason", "")
+        message = str(_REFUSALS[reason]) % {"days": MAX_PERIOD_DAYS} if reason in _REFUSALS else error.detail
+        context = {"statement_from": raw_from[:10], "statement_to": raw_to[:10], "statement_error": message}
+        return render(request, "reports/portal_statement.html", context, status=400)
+    return statement_response(data, request, disposition="attachment")
+
+
+def statement_response(data: Statement, request: HttpRequest, *, disposition: str) -> HttpResponse:
+    """The PDF with a file name that says whose and which period; never kept by a shared cache."""
+    pdf = render_statement(data, site_url=request.build_absolute_uri("/"))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    filename = f"statement-{data.number}-{data.start.isoformat()}-{data.end.isoformat()}.pdf"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
