@@ -1,4 +1,4 @@
-"""``manage.py seed_demo``: demo users, wallets, offices' accounts and entries of every kind; safe twice.
+"""``manage.py seed_demo``: demo users, wallets, offices, cashiers and entries of every kind; safe twice.
 
 Every demo movement goes through the services with a fixed idempotency key, so a second run replays
 instead of moving money again.
@@ -12,10 +12,12 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from agents import services as agents
+from agents.models import CashierSession, Office, OfficeStatus
 from erial.roles import Role, grant
 from ledger import payments, services, wallets
 from ledger.chart import SystemAccount, ensure_services, ensure_system_chart
-from ledger.models import Account, AccountKind, EntryKind, Holder, OpeningChannel, OwnerKind, Service, Wallet
+from ledger.models import Account, EntryKind, Holder, OpeningChannel, Service, Wallet
 from ledger.services import Leg
 
 DEMO_PASSWORD = "erial-demo"
@@ -49,10 +51,21 @@ def _wallet(national_id: str, holder_type: str, name_en: str, name_ar: str, phon
     )
 
 
-def _office_account(code: str, name: str, kind: str, floor: Decimal) -> Account:
-    return Account.objects.filter(code=code).first() or services.open_account(
-        code=code, name=name, kind=kind, owner_kind=OwnerKind.OFFICE, owner_ref=code, tracks_balance=True, floor=floor
-    )
+def _office(code: str, name_en: str, name_ar: str, kind: str, credit_limit: Decimal | None = None) -> Office:
+    office = Office.objects.filter(code=code).first()
+    if office is None:
+        office = agents.create_office(
+            code=code,
+            name_en=name_en,
+            name_ar=name_ar,
+            kind=kind,
+            actor=None,
+            wilayat="Muscat",
+            credit_limit=credit_limit,
+        )
+    if office.status == OfficeStatus.ONBOARDING:
+        office = agents.activate_office(office=office, actor=None)
+    return Office.objects.select_related("cash_account", "commission_account").get(pk=office.pk)
 
 
 def _post(k: str, kind: str, memo: str, *legs: tuple[Account, str]):
@@ -78,10 +91,11 @@ class Command(BaseCommand):
 
         aisha = _wallet("12345678", "individual", "Aisha Al-Balushi", "عائشة البلوشية", "91234567")
         company = _wallet("1098765", "company", "Muscat Trading LLC", "شركة مسقط التجارية", "24567890")
-        drawer = _office_account("CASH-MCT01", "Cash drawer · Muscat directorate", AccountKind.ASSET, Decimal(0))
-        float_ = _office_account(
-            "FLOAT-AG01", "Agent float · Seeb internet café", AccountKind.LIABILITY, Decimal("-200.000")
-        )
+        directorate = _office("MCT", "Muscat directorate", "مديرية مسقط", "internal")
+        cafe = _office("SEEB", "Seeb internet café", "مقهى السيب للإنترنت", "external", Decimal("200.000"))
+        drawer, float_ = directorate.cash_account, cafe.cash_account
+        cashier = _user("cashier", Role.AGENT)
+        agents.add_cashier(office=directorate, user=cashier)
         sys = {code: Account.objects.get(code=code) for code in SystemAccount}
         bank, clearing = sys[SystemAccount.BANK], sys[SystemAccount.BANK_CLEARING]
 
@@ -165,10 +179,22 @@ class Command(BaseCommand):
                 wallet=moved_away, actor=finance, reason="Holder moved abroad", idempotency_key="close-1"
             )
 
+        if not CashierSession.objects.filter(cashier__user=cashier, status="open").exists():
+            session = agents.open_session(cashier=cashier.cashier, opening_cash=Decimal("20.000"))
+            agents.record_cash_topup(
+                session=session,
+                wallet=aisha,
+                amount=Decimal("15.000"),
+                actor=cashier,
+                idempotency_key="counter-1",
+                scope=SCOPE,
+            )
+
         self.stdout.write(self.style.SUCCESS("Demo data ready (safe to run again)."))
         self.stdout.write(f"  Back office (/admin/): admin / {DEMO_PASSWORD}, finance / {DEMO_PASSWORD}")
         self.stdout.write(
             f"  Customer portal (/portal/): 12345678 / {DEMO_PASSWORD} (Aisha, wallet {aisha.number}),"
             f" 1098765 / {DEMO_PASSWORD} (Muscat Trading, wallet {company.number})"
         )
+        self.stdout.write(f"  Counter (/counter/): cashier / {DEMO_PASSWORD} (Muscat directorate)")
         self.stdout.write(f"  API (/api/docs/): municipal lease system token {token}")
