@@ -82,3 +82,16 @@ def is_exact(amount: Decimal) -> bool:
 def format_amount(amount: Decimal) -> str:
     """``Decimal("12.5")`` -> ``"12.500"``: how amounts cross every edge."""
     return f"{amount.quantize(QUANTUM):f}"
+
+
+def from_db(value: object) -> Decimal | None:
+    """A NUMERIC read back from the database as an exact 3-place Decimal (SQLite hands back floats).
+
+    A float from SQLite is the nearest binary value of the stored decimal; its shortest repr is that
+    decimal again, so it is read through ``repr``, never through ``Decimal(float)``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, float):
+        value = repr(value)
+    return Decimal(value if isinstance(value, Decimal) else str(value)).quantize(QUANTUM)

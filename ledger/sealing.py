@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from erial.money import format_amount
+from erial.money import format_amount, from_db
 
 from .businessday import day_bounds, today
 from .models import Account, BalanceCheckpoint, DaySeal, Entry
@@ -38,7 +38,7 @@ def day_digest(day: dt.date, previous_digest: str) -> tuple[str, int, int, Decim
             last_entry = entry_id
             digest.update(f"\nE|{entry_id}|{kind}|{created_at.isoformat()}|{reverses_id or ''}".encode())
         postings += 1
-        amount = Decimal(repr(amount)) if isinstance(amount, float) else amount
+        amount = from_db(amount)
         debits += max(amount, ZERO)
         digest.update(f"\nP|{account_code}|{format_amount(amount)}".encode())
     return digest.hexdigest(), entries, postings, debits.quantize(ZERO)

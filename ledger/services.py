@@ -30,7 +30,7 @@ from erial.errors import (
     MissingIdempotencyKey,
     ReversalExceedsOriginal,
 )
-from erial.money import CURRENCY, format_amount, is_exact
+from erial.money import CURRENCY, format_amount, from_db, is_exact
 
 from .businessday import business_day_of
 from .ids import uuid7
@@ -438,7 +438,7 @@ def _check_floors(legs: Sequence[Leg], rows: list[tuple]) -> dict[int, Decimal]:
     by_id = {leg.account.pk: leg for leg in legs}
     new_balances: dict[int, Decimal] = {}
     for account_id, raw_balance, raw_floor, active, kind, owner_kind, code in rows:
-        current, floor = _decimal(raw_balance), _decimal(raw_floor)
+        current, floor = from_db(raw_balance), from_db(raw_floor)
         if not active:
             raise AccountInactive(f"Account {code} is blocked: it takes no debits and no credits.")
         after = (current + NORMAL_SIGN[AccountKind(kind)] * by_id[account_id].amount).quantize(ZERO)
@@ -518,10 +518,3 @@ def _write(entry: Entry, legs: Sequence[Leg], new_balances: dict[int, Decimal]) 
 
 def _db_amount(amount: Decimal | None) -> Any:
     return connection.ops.adapt_decimalfield_value(amount, 18, 3)
-
-
-def _decimal(value: Any) -> Decimal:
-    """A NUMERIC read back from the database as an exact Decimal (SQLite hands back floats)."""
-    if value is None or isinstance(value, Decimal):
-        return value
-    return Decimal(repr(value) if isinstance(value, float) else str(value)).quantize(ZERO)

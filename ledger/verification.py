@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import connection
 
-from erial.money import format_amount
+from erial.money import format_amount, from_db
 
 from . import guards
 from .models import NORMAL_SIGN, AccountKind
@@ -25,11 +25,7 @@ HALF_BAISA = Decimal("0.0005")
 
 
 def _dec(value: Any) -> Decimal:
-    if value is None:
-        return ZERO
-    if isinstance(value, float):
-        value = repr(value)
-    return Decimal(value).quantize(ZERO)
+    return from_db(value) or ZERO
 
 
 def _rows(sql: str, params: list[Any] | None = None) -> list[tuple]:
