@@ -99,6 +99,7 @@ def open_session_by_keyboard(page: Page, opening: str = "20.000") -> None:
 
 def top_up_by_keyboard(page: Page, query: str, amount: str) -> None:
     """Search, pick the first account, type the amount: stops on the confirmation, its button focused."""
+    expect(page.locator("#id_q")).to_be_focused()  # the page is ready: no keystroke is typed into nothing
     page.keyboard.type(query)
     page.keyboard.press("Enter")
     first = page.locator("ul.results a").first
