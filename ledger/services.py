@@ -9,6 +9,7 @@ floors are checked before anything is written; a refusal writes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
@@ -32,9 +34,10 @@ from erial.errors import (
 )
 from erial.money import CURRENCY, format_amount, from_db, is_exact
 
+from . import post_function
 from .businessday import business_day_of
 from .ids import uuid7
-from .models import NORMAL_SIGN, Account, AccountBalance, AccountKind, Entry, EntryKind, OwnerKind
+from .models import NORMAL_SIGN, Account, AccountBalance, AccountKind, Entry, EntryKind, OwnerKind, Posting
 
 ZERO = Decimal("0.000")
 MAX_KEY_LENGTH = 255
@@ -278,35 +281,81 @@ def _post(
     _check_key(idempotency_key, scope)
     if len(reference) > 64:
         raise InvalidRequest("An entry's external reference is at most 64 characters.")
-    entry_id = uuid7()
+    entry = Entry(
+        id=uuid7(),
+        kind=kind,
+        memo=memo,
+        metadata=metadata,
+        actor_id=getattr(actor, "pk", None),
+        reverses_id=reverses.pk if reverses else None,
+        reference=reference,
+    )
+    if connection.vendor == "postgresql":
+        if legs is not None:  # one database call, in the caller's transaction or as its own
+            return _post_in_database(entry, legs, scope, idempotency_key, fingerprint)
+        with transaction.atomic():
+            claimed, _ = _claim_and_lock(scope, idempotency_key, fingerprint, entry.id, None)
+            if not claimed:
+                return _replay(scope, idempotency_key, fingerprint)
+            return _post_in_database(entry, _checked_legs(build_legs()), None, None, None)
     with transaction.atomic():
         if legs is not None:  # known up front: claim the key and lock the balances in one round trip
-            claimed, rows = _claim_and_lock(scope, idempotency_key, fingerprint, entry_id, legs)
+            claimed, rows = _claim_and_lock(scope, idempotency_key, fingerprint, entry.id, legs)
         else:
-            claimed, _ = _claim_and_lock(scope, idempotency_key, fingerprint, entry_id, None)
+            claimed, _ = _claim_and_lock(scope, idempotency_key, fingerprint, entry.id, None)
         if not claimed:
             return _replay(scope, idempotency_key, fingerprint)
         if legs is None:
             legs = _checked_legs(build_legs())
             _, rows = _claim_and_lock(None, None, None, None, legs)
         new_balances = _check_floors(legs, rows)
-        # Stamped after the locks: per tracked account, time order is then the order balances changed.
-        now = timezone.now()
-        entry = Entry(
-            id=entry_id,
-            kind=kind,
-            created_at=now,
-            business_day=business_day_of(now),
-            memo=memo,
-            metadata=metadata,
-            actor_id=getattr(actor, "pk", None),
-            reverses_id=reverses.pk if reverses else None,
-            reference=reference,
-        )
+        entry.created_at = _stamp(list(new_balances))
+        entry.business_day = business_day_of(entry.created_at)
         _write(entry, legs, new_balances)
+        return _stored(entry, new_balances)
+
+
+def _stored(entry: Entry, new_balances: dict[int, Decimal]) -> Entry:
+    """Mark a freshly written entry as saved, with the new cached balances of the accounts it moved."""
     entry._state.adding, entry._state.db = False, connection.alias  # it is stored: never INSERT it again
     entry.replayed = False
+    entry.balances_after = new_balances
     return entry
+
+
+def _post_in_database(
+    entry: Entry, legs: Sequence[Leg], scope: str | None, key: str | None, fingerprint: str | None
+) -> Entry:
+    """PostgreSQL: lock, check, claim and write in one call of ``ledger_post`` (ledger/post_function.py)."""
+    params = [
+        scope,
+        key,
+        fingerprint,
+        entry.id,
+        entry.kind,
+        entry.memo,
+        Entry._meta.get_field("metadata").get_db_prep_save(entry.metadata, connection),
+        entry.actor_id,
+        entry.reverses_id,
+        entry.reference,
+        timezone.now(),
+        settings.TIME_ZONE,
+        CURRENCY,
+        [leg.account.pk for leg in legs],
+        [leg.amount for leg in legs],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(post_function.CALL_SQL, params)
+        (outcome, stamped, ids, balances, code, owner_kind, current, floor, needed, stored_fp, stored_id) = (
+            cursor.fetchone()
+        )
+    if outcome == "posted":
+        entry.created_at = stamped
+        entry.business_day = business_day_of(stamped)
+        return _stored(entry, {pk: from_db(balance) for pk, balance in zip(ids, balances, strict=True)})
+    if outcome == "replay":
+        return _replayed(stored_fp, stored_id, fingerprint, key)
+    raise _refusal(code, owner_kind, from_db(current), from_db(floor), from_db(needed), active=outcome != "inactive")
 
 
 # --- the steps of a post --------------------------------------------------------------------------
@@ -426,6 +475,11 @@ def _replay(scope: str, key: str, fingerprint: str) -> Entry:
             [scope, key],
         )
         stored_fingerprint, entry_id = cursor.fetchone()
+    return _replayed(stored_fingerprint, entry_id, fingerprint, key)
+
+
+def _replayed(stored_fingerprint: str, entry_id: Any, fingerprint: str | None, key: str | None) -> Entry:
+    """The entry a key already names, if this is the same request; else a conflict."""
     if stored_fingerprint != fingerprint:
         raise IdempotencyConflict(f"Idempotency key {key!r} was already used for a different request; use a new key.")
     entry = Entry.objects.get(pk=Entry._meta.pk.to_python(entry_id))
@@ -439,18 +493,44 @@ def _check_floors(legs: Sequence[Leg], rows: list[tuple]) -> dict[int, Decimal]:
     new_balances: dict[int, Decimal] = {}
     for account_id, raw_balance, raw_floor, active, kind, owner_kind, code in rows:
         current, floor = from_db(raw_balance), from_db(raw_floor)
-        if not active:
-            raise AccountInactive(f"Account {code} is blocked: it takes no debits and no credits.")
         after = (current + NORMAL_SIGN[AccountKind(kind)] * by_id[account_id].amount).quantize(ZERO)
-        if floor is not None and after < floor and after < current:
-            error = InsufficientFunds if owner_kind == OwnerKind.WALLET else LimitExceeded
-            raise error(
-                f"Account {code} holds {format_amount(current)}; this needs "
-                f"{format_amount(current - after)} and may not take it below {format_amount(floor)}.",
-                available=format_amount(current - floor),
-            )
+        if not active or (floor is not None and after < floor and after < current):
+            raise _refusal(code, owner_kind, current, floor, current - after, active=active)
         new_balances[account_id] = after
     return new_balances
+
+
+def _refusal(
+    code: str, owner_kind: str, current: Decimal, floor: Decimal | None, needed: Decimal, *, active: bool
+) -> Exception:
+    """Why a post was refused, the same words whichever backend found it."""
+    if not active:
+        return AccountInactive(f"Account {code} is blocked: it takes no debits and no credits.")
+    error = InsufficientFunds if owner_kind == OwnerKind.WALLET else LimitExceeded
+    return error(
+        f"Account {code} holds {format_amount(current)}; this needs {format_amount(needed)} and may not take it "
+        f"below {format_amount(floor)}.",
+        available=format_amount(current - floor),
+    )
+
+
+def _stamp(tracked_ids: list[int]) -> dt.datetime:
+    """The entry's time: now, or just past the last posting of a locked account if that is later.
+
+    Taken under the locks, so per tracked account time order is the order its balance changed, even if
+    the clock stepped back (the same rule as ``ledger_post`` on PostgreSQL).
+    """
+    now = timezone.now()
+    for account_id in tracked_ids:
+        last = (
+            Posting.objects.filter(account_id=account_id)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if last is not None and last >= now:
+            now = last + dt.timedelta(microseconds=1)
+    return now
 
 
 def _write(entry: Entry, legs: Sequence[Leg], new_balances: dict[int, Decimal]) -> None:

@@ -273,21 +273,45 @@ def test_a_payment_whose_transaction_crashes_leaves_nothing_and_the_retry_books_
     assert verify().ok
 
 
+def _lose_connection(mode: str) -> None:
+    """Cut this session's database connection, as a network failure or a server crash would."""
+    if mode == "savepoint":  # inside the test's own transaction: the driver's error is all we can show
+        raise OperationalError("server closed the connection unexpectedly")
+    pid = connection.connection.info.backend_pid
+
+    def terminate() -> None:
+        from django.db import connection as other  # a thread has its own connection
+
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        other.close()
+
+    killer = threading.Thread(target=terminate)
+    killer.start()
+    killer.join(FINISH_TIMEOUT)
+
+
 @pytest.mark.parametrize("mode", CRASH_MODES)
-def test_a_connection_lost_mid_write_leaves_nothing(mode, ledger_snapshot):
-    # Given a wallet, and a database connection that drops right after the postings are sent
+def test_a_connection_lost_after_the_ledger_write_leaves_nothing(mode, ledger_snapshot):
+    # Given a wallet, and a payment whose connection is lost after the ledger write, before its COMMIT
     customer = wallet("10.000")
     payment_key = key()
     before = ledger_snapshot()
-    real_write = services._write
+    real_stored = services._stored
 
     def write_then_drop(*args, **kwargs):
-        real_write(*args, **kwargs)
-        raise OperationalError("server closed the connection unexpectedly")
+        stored = real_stored(*args, **kwargs)  # the write was sent and answered
+        _lose_connection(mode)
+        return stored
 
-    # When the payment is posted
-    with mock.patch("ledger.services._write", write_then_drop), pytest.raises(OperationalError):
+    # When the payment is posted in the caller's transaction, which goes on to its next statement
+    with (
+        mock.patch("ledger.services._stored", write_then_drop),
+        pytest.raises(OperationalError),
+        transaction.atomic(),
+    ):
         pay(customer, "2.000", idempotency_key=payment_key)
+        Entry.objects.count()
 
     # Then none of what was sent survived, and the retry books it once
     assert ledger_snapshot() == before

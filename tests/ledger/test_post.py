@@ -1,6 +1,10 @@
 """post(): the one way money moves. Every rule, and every refusal leaving the ledger unchanged."""
 
+import datetime as dt
+from unittest import mock
+
 import pytest
+from django.db import transaction
 
 from erial.errors import (
     AccountInactive,
@@ -16,7 +20,7 @@ from ledger.models import Account, Entry, EntryKind, IdempotencyKey, Posting
 from ledger.selectors import balance
 from ledger.services import Leg
 from ledger.verification import verify
-from tests.factories import D, agent_float, fee_payment_legs, key, pay, system, wallet
+from tests.factories import D, agent_float, fee_payment_legs, key, pay, system, top_up, wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +274,49 @@ def test_the_database_not_the_callers_object_says_which_accounts_have_a_floor(le
     with pytest.raises(InsufficientFunds):
         pay(liar, "5.000")
     assert ledger_snapshot() == before
+
+
+def test_a_retry_after_the_money_is_spent_or_the_wallet_blocked_replays_it_rather_than_refusing():
+    w = wallet("10.000")
+    k = key()
+    first = pay(w, "9.000", idempotency_key=k)
+    # the wallet now holds 0.900: the retry must not be judged as a new payment
+    again = pay(w, "9.000", idempotency_key=k)
+    assert (again.pk, again.replayed) == (first.pk, True)
+    services.set_active(account=w, active=False)
+    assert pay(w, "9.000", idempotency_key=k).pk == first.pk
+    assert balance(w) == D("0.900")
+
+
+def test_a_refused_post_leaves_the_callers_transaction_usable_and_writes_nothing(ledger_snapshot):
+    w = wallet("5.000")
+    before = ledger_snapshot()
+    with transaction.atomic():
+        with pytest.raises(InsufficientFunds):
+            pay(w, "6.000")
+        assert ledger_snapshot() == before  # nothing of the refusal is in the transaction
+        paid = pay(w, "1.000")
+    assert Entry.objects.filter(pk=paid.pk).exists()
+    assert balance(w) == D("3.900")
+
+
+def test_a_post_returns_the_new_balances_of_the_accounts_it_moved():
+    w = wallet("5.000")
+    entry = pay(w, "1.000")
+    assert entry.balances_after == {w.pk: D("3.900")}  # the hot revenue and fee accounts keep no balance
+    assert entry.postings.get(account=w).balance_after == D("3.900")
+
+
+def test_per_account_time_order_is_the_order_its_balance_changed_even_if_the_clock_steps_back():
+    w, fresh = wallet("10.000"), wallet()
+    first = pay(w, "1.000")
+    an_hour_ago = first.created_at - dt.timedelta(hours=1)
+    with mock.patch("django.utils.timezone.now", return_value=an_hour_ago):
+        later = pay(w, "1.000")  # the clock went back: stamped just after the last posting instead
+        back_dated = top_up(fresh, "1.000")  # no later posting on this wallet: the clock's time is kept
+    assert later.created_at > first.created_at
+    assert later.created_at - first.created_at < dt.timedelta(seconds=1)
+    assert Entry.objects.get(pk=later.pk).created_at == later.created_at
+    assert back_dated.created_at == an_hour_ago
+    last = Posting.objects.filter(account=w).order_by("-created_at").first()
+    assert last.balance_after == balance(w) == D("7.800")

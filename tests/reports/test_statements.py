@@ -321,9 +321,10 @@ def test_long_names_take_a_line_each_and_an_arabic_memo_goes_on_the_arabic_side(
     name_en = "Abdullah bin Salim bin Hamad Al-Harthy Trading and Contracting"
     name_ar = "شركة عبدالله بن سالم بن حمد الحارثي للتجارة والمقاولات"
     Holder.objects.filter(pk=wallet.holder_id).update(name_en=name_en, name_ar=name_ar)
-    fine = pay(wallet, muscat("2025-03-20"), "1.000")
-    refund(fine, muscat("2025-03-21"), "0.500", reason="إلغاء المخالفة بعد التظلم " * 8)
-    data = statement_data(find_wallet(wallet.number), dt.date(2025, 3, 1), dt.date(2025, 3, 31))
+    # booked after the wallet's last movement (1 April): per account, time order is the order of its balances
+    fine = pay(wallet, muscat("2025-04-20"), "1.000")
+    refund(fine, muscat("2025-04-21"), "0.500", reason="إلغاء المخالفة بعد التظلم " * 8)
+    data = statement_data(find_wallet(wallet.number), dt.date(2025, 3, 1), dt.date(2025, 4, 30))
     assert first_header(data) == FIRST_HEADER + FIELD_STEP
     text = pdf_text(render_statement(data, site_url=SITE), tmp_path)
     # The cut memo ends in an ellipsis ("..." once normalised); poppler reads the colon after the label apart.
