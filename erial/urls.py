@@ -8,6 +8,7 @@ from agents import api as agents_api
 from ledger import api as ledger_api
 from reports import api as reports_api
 from reports import counter as reports_counter
+from reports import reconciliation_api
 from reports import views as reports_views
 from topups import api as topups_api
 from topups import simulators
@@ -41,6 +42,9 @@ api_v1 = [
     path("topups/online/", topups_api.OnlineTopupCreate.as_view(), name="online-topups"),
     path("topups/online/<uuid:topup_id>/", topups_api.OnlineTopupDetail.as_view(), name="online-topup"),
     path("callbacks/<str:channel>/", topups_api.partner_callback, name="partner-callback"),
+    path(
+        "reports/reconciliation/", reconciliation_api.ReconciliationReportView.as_view(), name="reconciliation-report"
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
 

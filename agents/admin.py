@@ -1,0 +1,360 @@
+"""Finance's back office of the agent network: offices and their lifecycle, cashiers, sessions, cash top-ups,
+and the effective-dated limits and commission rules.
+
+Offices move through their lifecycle only by ``agents.services`` (which checks, for instance, that an office
+is owed nothing before it is terminated); the page shows the service's refusal. Limits and commission rules
+are data with an effective date: a rule in force is history (top-ups were charged under it) and is never
+edited or deleted; a new row supersedes it. A rule not yet in force may still be corrected or withdrawn.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from erial.backoffice import BackOfficeAdmin, EditableBackOfficeAdmin, choice_filter, column, is_back_office
+from erial.errors import DomainError
+from erial.money import format_amount, is_exact
+
+from . import services
+from .models import (
+    Cashier,
+    CashierSession,
+    CashTopup,
+    CommissionKind,
+    CommissionRule,
+    Limit,
+    Office,
+    OfficeKind,
+)
+
+OFFICE_KIND = {"internal": _("Internal (municipal cashier)"), "external": _("External agent")}
+OFFICE_STATUS = {
+    "onboarding": _("Onboarding"),
+    "active": _("Active"),
+    "suspended": _("Suspended"),
+    "terminated": _("Terminated"),
+}
+SESSION_STATUS = {"open": _("Open"), "closed": _("Closed")}
+LIMIT_KIND = {
+    "per_transaction": _("Per top-up"),
+    "office_daily": _("Per office per day"),
+    "wallet_daily": _("Per wallet per day (cash top-ups)"),
+    "wallet_max_balance": _("Maximum wallet balance"),
+}
+COMMISSION_KIND = {"flat": _("Flat amount per top-up"), "percent": _("Percentage of the top-up")}
+
+
+# --- offices ----------------------------------------------------------------------------------------
+
+
+class LifecycleForm(helpers.ActionForm):
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=100)
+
+
+#: admin action -> the service that moves an office through its lifecycle
+LIFECYCLE = {
+    "activate": services.activate_office,
+    "suspend": services.suspend_office,
+    "reinstate": services.reinstate_office,
+    "terminate": services.terminate_office,
+}
+
+
+@admin.register(Office)
+class OfficeAdmin(BackOfficeAdmin):
+    list_display = (
+        column("code", _("Code")),
+        "name",
+        column("kind", _("Kind"), choices=OFFICE_KIND),
+        column("status", _("Status"), choices=OFFICE_STATUS),
+        "float_balance",
+    )
+    list_filter = (choice_filter("kind", _("Kind"), OFFICE_KIND), choice_filter("status", _("Status"), OFFICE_STATUS))
+    search_fields = ("code", "name_en", "name_ar", "wilayat")
+    list_select_related = ("cash_account__cached_balance",)
+    action_form = LifecycleForm
+    actions = ["activate", "suspend", "reinstate", "terminate"]
+    labels = {
+        "code": _("Code"),
+        "name_en": _("Name in English"),
+        "name_ar": _("Name in Arabic"),
+        "kind": _("Kind"),
+        "wilayat": _("Wilayat"),
+        "contact_name": _("Contact name"),
+        "contact_phone": _("Contact phone"),
+        "status": _("Status"),
+        "cash_account": _("Cash drawer or float account"),
+        "commission_account": _("Commission payable account"),
+    }
+
+    @admin.display(description=_("Name"), ordering="name_en")
+    def name(self, office: Office) -> str:
+        return f"{office.name_en} / {office.name_ar}"
+
+    @admin.display(description=_("Float or drawer (OMR)"))
+    def float_balance(self, office: Office) -> str:
+        """The external agent's prefunded float (negative: using its credit), or the internal drawer's cash."""
+        return format_amount(office.cash_account.cached_balance.balance)
+
+    def has_lifecycle_permission(self, request: HttpRequest) -> bool:
+        return is_back_office(request.user) and request.user.has_perm("agents.change_office")
+
+    def _move(self, request: HttpRequest, queryset: QuerySet, action: str) -> None:
+        """Each office through the service; a refusal is shown in the service's words, the others proceed."""
+        reason = request.POST.get("reason", "").strip()
+        done = 0
+        for office in queryset:
+            try:
+                LIFECYCLE[action](office=office, actor=request.user, reason=reason or action)
+            except DomainError as error:
+                self.refused(request, error)
+            else:
+                done += 1
+        if done:
+            message = ngettext("%(count)d office updated.", "%(count)d offices updated.", done)
+            self.message_user(request, message % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Activate (onboarding complete)"), permissions=["lifecycle"])
+    def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._move(request, queryset, "activate")
+
+    @admin.action(description=_("Suspend (refuse new transactions)"), permissions=["lifecycle"])
+    def suspend(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._move(request, queryset, "suspend")
+
+    @admin.action(description=_("Reinstate"), permissions=["lifecycle"])
+    def reinstate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._move(request, queryset, "reinstate")
+
+    @admin.action(description=_("Terminate (only when nothing is owed)"), permissions=["lifecycle"])
+    def terminate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._move(request, queryset, "terminate")
+
+
+@admin.register(Cashier)
+class CashierAdmin(BackOfficeAdmin):
+    """Cashiers are attached to their office by ``agents.services.add_cashier`` (it grants the agent role)."""
+
+    list_display = (column("user", _("User")), column("office", _("Office")), column("is_supervisor", _("Supervisor")))
+    list_filter = ("is_supervisor",)
+    search_fields = ("user__username", "office__code")
+    list_select_related = ("user", "office")
+    labels = {"user": _("User"), "office": _("Office"), "is_supervisor": _("Supervisor")}
+
+
+@admin.register(CashierSession)
+class CashierSessionAdmin(BackOfficeAdmin):
+    list_display = (
+        column("opened_at", _("Opened at")),
+        column("office", _("Office")),
+        column("cashier", _("Cashier")),
+        column("status", _("Status"), choices=SESSION_STATUS),
+        column("opening_cash", _("Opening cash")),
+        column("expected_cash", _("Expected cash")),
+        column("counted_cash", _("Counted cash")),
+        column("difference", _("Difference")),
+    )
+    list_filter = (choice_filter("status", _("Status"), SESSION_STATUS), "business_day")
+    search_fields = ("office__code", "cashier__user__username")
+    list_select_related = ("office", "cashier__user", "cashier__office")
+    labels = {
+        "cashier": _("Cashier"),
+        "office": _("Office"),
+        "status": _("Status"),
+        "business_day": _("Business day"),
+        "opened_at": _("Opened at"),
+        "opening_cash": _("Opening cash"),
+        "closed_at": _("Closed at"),
+        "expected_cash": _("Expected cash"),
+        "counted_cash": _("Counted cash"),
+        "difference": _("Difference"),
+        "supervisor_note": _("Supervisor's note"),
+        "over_short_entry": _("Cash over/short entry"),
+    }
+
+
+@admin.register(CashTopup)
+class CashTopupAdmin(BackOfficeAdmin):
+    list_display = (
+        column("created_at", _("Time")),
+        column("receipt_number", _("Receipt no.")),
+        column("office", _("Office")),
+        column("wallet", _("Wallet")),
+        column("amount", _("Amount (OMR)")),
+        column("commission", _("Commission (OMR)")),
+        "voided",
+    )
+    list_filter = ("office",)
+    search_fields = ("receipt_number", "wallet__number", "office__code")
+    list_select_related = ("office", "wallet")
+    date_hierarchy = "created_at"
+    labels = {
+        "receipt_number": _("Receipt no."),
+        "session": _("Cashier session"),
+        "office": _("Office"),
+        "wallet": _("Wallet"),
+        "amount": _("Amount (OMR)"),
+        "commission": _("Commission (OMR)"),
+        "entry": _("Ledger entry"),
+        "created_at": _("Time"),
+        "created_by": _("Cashier"),
+        "void_entry": _("Void entry"),
+        "voided_at": _("Voided at"),
+    }
+
+    @admin.display(description=_("Voided"), boolean=True)
+    def voided(self, topup: CashTopup) -> bool:
+        return topup.is_voided
+
+
+# --- effective-dated rules --------------------------------------------------------------------------
+
+
+def _exact(value: Decimal | None, *, positive: bool) -> Decimal | None:
+    if value is None:
+        return None
+    if not is_exact(value) or value < 0 or (positive and value == 0):
+        what = _("more than zero") if positive else _("zero or more")
+        raise forms.ValidationError(_("Give an amount %(what)s, in whole baisa (3 decimals).") % {"what": what})
+    return value
+
+
+class RuleForm(forms.ModelForm):
+    """Shared by limits and commission rules: a rule starts now or later, so no past top-up changes."""
+
+    def clean_effective_from(self):
+        when = self.cleaned_data["effective_from"]
+        if when < timezone.now():
+            raise forms.ValidationError(_("A rule starts now or later: top-ups already made keep their rule."))
+        return when
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and not _pending(type(self.instance).objects.get(pk=self.instance.pk)):
+            raise forms.ValidationError(_("This rule is in force: add a new one to supersede it."))
+        return cleaned
+
+
+class LimitForm(RuleForm):
+    class Meta:
+        model = Limit
+        fields = ["kind", "amount", "office", "effective_from", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "kind" in self.fields:  # absent on the read-only page of a rule in force
+            self.fields["kind"].choices = [("", "---------"), *LIMIT_KIND.items()]
+
+    def clean_amount(self):
+        return _exact(self.cleaned_data["amount"], positive=True)
+
+
+class CommissionRuleForm(RuleForm):
+    class Meta:
+        model = CommissionRule
+        fields = ["kind", "rate", "minimum", "maximum", "office", "effective_from"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "kind" in self.fields:  # absent on the read-only page of a rule in force
+            self.fields["kind"].choices = [("", "---------"), *COMMISSION_KIND.items()]
+
+    def clean_rate(self):
+        return _exact(self.cleaned_data["rate"], positive=False)
+
+    def clean_minimum(self):
+        return _exact(self.cleaned_data["minimum"], positive=False)
+
+    def clean_maximum(self):
+        return _exact(self.cleaned_data.get("maximum"), positive=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, rate = cleaned.get("kind"), cleaned.get("rate")
+        minimum, maximum = cleaned.get("minimum"), cleaned.get("maximum")
+        if kind == CommissionKind.PERCENT and rate is not None and rate > 100:
+            self.add_error("rate", _("A percentage is at most 100."))
+        if minimum is not None and maximum is not None and maximum < minimum:
+            self.add_error("maximum", _("The maximum is not below the minimum."))
+        office = cleaned.get("office")
+        if office is not None and office.kind != OfficeKind.EXTERNAL:
+            self.add_error("office", _("Only external agents earn commission."))
+        return cleaned
+
+
+def _pending(rule: Limit | CommissionRule) -> bool:
+    """Not yet in force: no top-up has been charged under it."""
+    return rule.effective_from > timezone.now()
+
+
+class RuleAdmin(EditableBackOfficeAdmin):
+    """Add-only once in force: a rule already applied is history, a new row supersedes it."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or _pending(obj))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and obj is not None and _pending(obj)
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a bulk delete would not look at each rule's date
+        return actions
+
+    @admin.display(description=_("In force"), boolean=True)
+    def in_force(self, rule: Limit | CommissionRule) -> bool:
+        return not _pending(rule)
+
+
+RULE_LABELS = {
+    "kind": _("Kind"),
+    "amount": _("Amount (OMR)"),
+    "office": _("Office (empty: every office)"),
+    "effective_from": _("In force from"),
+    "note": _("Note"),
+    "rate": _("Rate (OMR, or percent)"),
+    "minimum": _("Minimum (OMR)"),
+    "maximum": _("Maximum (OMR)"),
+}
+
+
+@admin.register(Limit)
+class LimitAdmin(RuleAdmin):
+    form = LimitForm
+    labels = RULE_LABELS
+    list_display = (
+        column("kind", _("Kind"), choices=LIMIT_KIND),
+        column("amount", _("Amount (OMR)")),
+        column("office", _("Office")),
+        column("effective_from", _("In force from")),
+        "in_force",
+        column("note", _("Note")),
+    )
+    list_filter = (choice_filter("kind", _("Kind"), LIMIT_KIND),)
+    list_select_related = ("office",)
+
+
+@admin.register(CommissionRule)
+class CommissionRuleAdmin(RuleAdmin):
+    form = CommissionRuleForm
+    labels = RULE_LABELS
+    list_display = (
+        column("kind", _("Kind"), choices=COMMISSION_KIND),
+        column("rate", _("Rate (OMR, or percent)")),
+        column("minimum", _("Minimum (OMR)")),
+        column("maximum", _("Maximum (OMR)")),
+        column("office", _("Office")),
+        column("effective_from", _("In force from")),
+        "in_force",
+    )
+    list_filter = (choice_filter("kind", _("Kind"), COMMISSION_KIND),)
+    list_select_related = ("office",)
