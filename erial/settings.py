@@ -166,6 +166,9 @@ ERIAL_ONLINE_TOPUP_EXPIRY_MINUTES = int(os.environ.get("ERIAL_ONLINE_TOPUP_EXPIR
 # The issuer printed on receipts and statements and named on the public verification page.
 ERIAL_ISSUER_NAME_EN = os.environ.get("ERIAL_ISSUER_NAME_EN", "Muscat Municipality")
 ERIAL_ISSUER_NAME_AR = os.environ.get("ERIAL_ISSUER_NAME_AR", "بلدية مسقط")
+# The finance dashboard flags an external agent once it has used this share of its credit limit
+# (an agent without credit: once its float is spent).
+ERIAL_FLOAT_NEAR_LIMIT_SHARE = Decimal(os.environ.get("ERIAL_FLOAT_NEAR_LIMIT_SHARE", "0.800"))
 
 # --- Reconciliation -------------------------------------------------------------------------------
 # Days a ledger entry may wait for its statement line before it is flagged (late bookings).

@@ -8,6 +8,9 @@ from agents import api as agents_api
 from ledger import api as ledger_api
 from reports import api as reports_api
 from reports import counter as reports_counter
+from reports import dashboard_views as reports_dashboard
+from reports import office_api as reports_office
+from reports import office_counter as reports_office_counter
 from reports import reconciliation_api
 from reports import views as reports_views
 from topups import api as topups_api
@@ -34,6 +37,8 @@ api_v1 = [
     path("offices/<str:code>/reinstate/", agents_api.ReinstateOffice.as_view(), name="office-reinstate"),
     path("offices/<str:code>/terminate/", agents_api.TerminateOffice.as_view(), name="office-terminate"),
     path("offices/<str:code>/day-report/", agents_api.OfficeDayReport.as_view(), name="office-day-report"),
+    path("offices/<str:code>/day-report.pdf", reports_office.OfficeDayPDF.as_view(), name="office-day-report-pdf"),
+    path("offices/<str:code>/statement/", reports_office.OfficeStatement.as_view(), name="office-statement"),
     path("cashier-sessions/", agents_api.SessionOpen.as_view(), name="cashier-sessions"),
     path("cashier-sessions/<uuid:session_id>/close/", agents_api.SessionClose.as_view(), name="cashier-session-close"),
     path("topups/cash/", agents_api.CashTopupCreate.as_view(), name="cash-topups"),
@@ -56,7 +61,9 @@ urlpatterns = [
     path("portal/", include("ledger.urls")),
     path("counter/", include("agents.urls")),
     path("counter/receipts/<str:receipt_number>/pdf/", reports_counter.receipt_pdf, name="counter-receipt-pdf"),
+    path("counter/day-report.pdf", reports_office_counter.day_report_pdf, name="counter-day-report-pdf"),
     path("verify/", include("reports.urls")),
+    path("finance/", reports_dashboard.finance_dashboard, name="finance-dashboard"),
     path("simulators/<str:channel>/pay/", simulators.pay_page, name="simulator-pay"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

@@ -114,8 +114,15 @@ def fit(text: str, font: str, size: float, width: float) -> str:
     return text[:low].rstrip() + ELLIPSIS
 
 
-def draw_titles(canvas: Canvas, left: float, top: float, cols: Columns) -> None:
-    """The column titles on a shaded band: English on the first line, Arabic on the second."""
+def draw_titles(
+    canvas: Canvas,
+    left: float,
+    top: float,
+    cols: Columns,
+    amounts: tuple[labels.Bilingual, labels.Bilingual] = (labels.DEBIT, labels.CREDIT),
+) -> None:
+    """The column titles on a shaded band: English on the first line, Arabic on the second. ``amounts`` names
+    the two movement columns (an office's drawer, an asset, calls them out and in, not debit and credit)."""
     canvas.setFillColor(SHADE)
     canvas.rect(left, top - TITLES, cols.width, TITLES, stroke=0, fill=1)
     canvas.setFillColor(colors.black)
@@ -127,8 +134,8 @@ def draw_titles(canvas: Canvas, left: float, top: float, cols: Columns) -> None:
         else:
             canvas.drawRightString(left + cols.description_right, y, drawn(labels.DESCRIPTION[n], BOLD))
         for label, right in (
-            (labels.DEBIT, cols.debit_right),
-            (labels.CREDIT, cols.credit_right),
+            (amounts[0], cols.debit_right),
+            (amounts[1], cols.credit_right),
             (labels.BALANCE, cols.balance_right),
         ):
             canvas.drawRightString(left + right - PAD, y, drawn(label[n], BOLD))
