@@ -18,6 +18,7 @@ from erial.money import format_amount, is_exact
 from . import services
 from .chart import SYSTEM_CHART, SystemAccount
 from .models import Account, EntryKind, FeeRate, Payment, Refund, Service, Wallet
+from .receipts import is_receipt_collision, retry_on_receipt_collision
 from .services import Leg
 
 MAX_BILL_REFERENCE = 64
@@ -83,7 +84,8 @@ def pay_fee(
     fingerprint = services.request_fingerprint(
         "pay_fee", wallet.number, service.code, bill_reference, format_amount(amount), instalment
     )
-    try:
+
+    def attempt() -> Payment:
         with transaction.atomic():
             now = timezone.now()
             fee = fee_in_force(now)
@@ -120,14 +122,22 @@ def pay_fee(
                 created_by=actor,
                 created_at=entry.created_at,
             )
-    except IntegrityError:
+            payment.replayed = False
+            return payment
+
+    try:
+        payment = retry_on_receipt_collision(attempt)
+    except IntegrityError as error:
+        if is_receipt_collision(error):
+            raise
         raise AlreadyPaid(
             f"Bill {bill_reference} for {service.code} is already paid. If this is a separate instalment, "
             "say so (instalment: true).",
             field="bill_reference",
         ) from None
+    if payment.replayed:
+        return payment
     payment.refunded_amount = Decimal("0.000")
-    payment.replayed = False
     return payment
 
 
@@ -172,7 +182,11 @@ def refund_payment(
             legs.append(Leg(fee_income, fee_back))
         return legs
 
-    with transaction.atomic():
+    def attempt() -> Refund:
+        with transaction.atomic():
+            return _refund_once()
+
+    def _refund_once() -> Refund:
         entry = services.reverse(
             entry=payment.entry,
             legs=choose_legs,
@@ -196,5 +210,7 @@ def refund_payment(
             created_by=actor,
             created_at=entry.created_at,
         )
-    refund.replayed = False
-    return refund
+        refund.replayed = False
+        return refund
+
+    return retry_on_receipt_collision(attempt)

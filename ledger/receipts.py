@@ -7,6 +7,10 @@ from another), and a mistyped digit is caught as a typo.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.db import IntegrityError
 
 from erial.errors import InvalidRequest
 
@@ -14,6 +18,10 @@ from .account_numbers import check_digit
 
 PREFIX = "R"
 DIGITS = 11
+#: Draws of a fresh number before giving up (a collision is about one in 10^10 / rows already issued).
+ATTEMPTS = 3
+
+T = TypeVar("T")
 
 
 def new_receipt_number() -> str:
@@ -31,3 +39,27 @@ def normalise_receipt_number(raw: object) -> str:
     if check_digit(digits) != "0":
         raise InvalidRequest(f"Receipt number {raw} is mistyped: its check digit does not match.")
     return PREFIX + digits
+
+
+def is_receipt_collision(error: IntegrityError) -> bool:
+    """Whether a unique violation is a drawn receipt number already taken (and not, say, a bill paid twice).
+
+    Both backends name the column in the message: PostgreSQL's constraint ``..._receipt_number_...``,
+    SQLite's ``UNIQUE constraint failed: <table>.receipt_number``.
+    """
+    return "receipt_number" in str(error)
+
+
+def retry_on_receipt_collision(action: Callable[[], T]) -> T:
+    """Run ``action`` (one whole transaction that draws a receipt number) again if its number was taken.
+
+    The failed attempt rolled back whole, its ledger entry and idempotency key with it, so running it again
+    is the same request with a new number; any other integrity error is the caller's to explain.
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return action()
+        except IntegrityError as error:
+            if attempt == ATTEMPTS or not is_receipt_collision(error):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
