@@ -9,6 +9,7 @@ from ledger import api as ledger_api
 from reports import api as reports_api
 from reports import counter as reports_counter
 from reports import dashboard_views as reports_dashboard
+from reports import finance_api as reports_finance
 from reports import office_api as reports_office
 from reports import office_counter as reports_office_counter
 from reports import reconciliation_api
@@ -50,6 +51,8 @@ api_v1 = [
     path(
         "reports/reconciliation/", reconciliation_api.ReconciliationReportView.as_view(), name="reconciliation-report"
     ),
+    path("reports/trial-balance/", reports_finance.TrialBalanceReport.as_view(), name="report-trial-balance"),
+    path("reports/revenue/", reports_finance.RevenueReportView.as_view(), name="report-revenue"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
 
