@@ -175,7 +175,7 @@ class PaymentCreate(APIView):
         fields = data.validated_data
         key = idempotency_key(request)
         wallet = wallet_for(request, fields["account"], staff_roles=(Role.SERVICE,))
-        service = Service.objects.select_related("revenue_account").filter(code=fields["service"]).first()
+        service = payments.service_by_code(fields["service"])
         if service is None:
             raise InvalidRequest(f"Unknown service {fields['service']!r}: see /api/v1/services/.", field="service")
         payment = payments.pay_fee(

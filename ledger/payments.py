@@ -7,17 +7,18 @@ import functools
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from erial.errors import AccountInactive, AlreadyPaid, InvalidAmount, InvalidRequest, ReversalExceedsOriginal
-from erial.money import format_amount, is_exact
+from erial.money import format_amount, from_db, is_exact
 
 from . import services
 from .chart import SYSTEM_CHART, SystemAccount
 from .models import Account, EntryKind, FeeRate, Payment, Refund, Service, Wallet
+from .plain_sql import JoinedRow
 from .receipts import is_receipt_collision, retry_on_receipt_collision
 from .services import Leg
 
@@ -41,13 +42,41 @@ def system_account(code: SystemAccount) -> Account:
 
 
 def fee_in_force(at: dt.datetime | None = None) -> Decimal:
-    """The fixed fee per payment in force at ``at`` (now by default): the latest rate already effective."""
+    """The fixed fee per payment in force at ``at`` (now by default): the latest rate already effective.
+
+    Plain SQL: it runs on every payment, and the ORM's query building cost more than the query.
+    """
     at = at or timezone.now()
-    rate = FeeRate.objects.filter(effective_from__lte=at).order_by("-effective_from").values_list("fee", flat=True)
-    fee = rate.first()
-    if fee is None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT fee FROM {FeeRate._meta.db_table} WHERE effective_from <= %s ORDER BY effective_from DESC LIMIT 1",
+            [connection.ops.adapt_datetimefield_value(at)],
+        )
+        row = cursor.fetchone()
+    if row is None:
         raise InvalidRequest("No service fee is in force: finance must set one before payments can be taken.")
-    return fee
+    return from_db(row[0])
+
+
+@functools.cache
+def _service_row() -> JoinedRow:
+    return JoinedRow.build(
+        ((Service, "s"), (Account, "a")),
+        f"FROM {Service._meta.db_table} s JOIN {Account._meta.db_table} a ON a.id = s.revenue_account_id "
+        "WHERE s.code = %s",
+    )
+
+
+def service_by_code(code: str) -> Service | None:
+    """The service with its revenue account (plain SQL on PostgreSQL, as ``find_wallet``), or None."""
+    if connection.vendor != "postgresql":
+        return Service.objects.select_related("revenue_account").filter(code=code).first()
+    found = _service_row().fetch([code])
+    if found is None:
+        return None
+    service, account = found
+    service.revenue_account = account
+    return service
 
 
 def _checked_amount(amount: Decimal) -> Decimal:

@@ -30,6 +30,7 @@ from .models import (
     Wallet,
     WalletStatus,
 )
+from .plain_sql import JoinedRow
 from .selectors import balance
 
 ZERO = Decimal("0.000")
@@ -138,38 +139,20 @@ def find_wallet(number: str) -> Wallet:
 
 
 @functools.cache
-def _wallet_query() -> tuple[str, tuple[tuple[type, tuple[str, ...]], ...]]:
-    """The SELECT of a wallet with its account, holder and cached balance, and which columns make which model."""
-    quote = connection.ops.quote_name
-    parts = ((Wallet, "w"), (Account, "a"), (Holder, "h"), (AccountBalance, "b"))
-    columns, layout = [], []
-    for model, alias in parts:
-        fields = model._meta.concrete_fields
-        columns += [f"{alias}.{quote(field.column)}" for field in fields]
-        layout.append((model, tuple(field.attname for field in fields)))
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {Wallet._meta.db_table} w "
-        f"JOIN {Account._meta.db_table} a ON a.id = w.account_id "
+def _wallet_row() -> JoinedRow:
+    return JoinedRow.build(
+        ((Wallet, "w"), (Account, "a"), (Holder, "h"), (AccountBalance, "b")),
+        f"FROM {Wallet._meta.db_table} w JOIN {Account._meta.db_table} a ON a.id = w.account_id "
         f"JOIN {Holder._meta.db_table} h ON h.id = w.holder_id "
-        f"LEFT JOIN {AccountBalance._meta.db_table} b ON b.account_id = a.id "
-        "WHERE w.number = %s"
+        f"LEFT JOIN {AccountBalance._meta.db_table} b ON b.account_id = a.id WHERE w.number = %s",
     )
-    return sql, tuple(layout)
 
 
 def _wallet_by_sql(number: str) -> Wallet | None:
-    sql, layout = _wallet_query()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [number])
-        row = cursor.fetchone()
-    if row is None:
+    found = _wallet_row().fetch([number])
+    if found is None:
         return None
-    objects, start = [], 0
-    for model, names in layout:
-        values = row[start : start + len(names)]
-        start += len(names)
-        objects.append(model.from_db(connection.alias, names, values) if values[0] is not None else None)
-    wallet, account, holder, cached = objects
+    wallet, account, holder, cached = found
     wallet.account, wallet.holder = account, holder
     account.cached_balance = cached
     return wallet

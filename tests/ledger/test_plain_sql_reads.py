@@ -1,4 +1,5 @@
-"""find_wallet: one query, and the same objects the ORM would load (on PostgreSQL it is plain SQL)."""
+"""find_wallet, service_by_code, fee_in_force: one query each, and the same objects and values the ORM would
+give (on PostgreSQL they are plain SQL)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from django.test.utils import CaptureQueriesContext
 
 from erial.errors import InvalidRequest, NotFound
 from ledger import account_numbers
-from ledger.models import Wallet
+from ledger.models import FeeRate, Service, Wallet
+from ledger.payments import fee_in_force, service_by_code
 from ledger.wallets import find_wallet
 from tests.api.conftest import make_user, open_wallet
+from tests.factories import D
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +50,30 @@ def test_an_unknown_number_is_not_found_and_a_mistyped_one_is_refused_as_a_typo(
     typo = wallet.number[:-1] + str((int(wallet.number[-1]) + 1) % 10)
     with pytest.raises(InvalidRequest):
         find_wallet(typo)
+
+
+def test_a_service_comes_with_its_revenue_account_in_one_query_as_the_orm_gives_it():
+    Service.objects.filter(code="parking_fine").update(is_active=False)
+    for code in ("lease_renewal", "parking_fine"):
+        with CaptureQueriesContext(connection) as queries:
+            found = service_by_code(code)
+            account_code = found.revenue_account.code
+        assert len(queries) == 1
+        orm = Service.objects.select_related("revenue_account").get(code=code)
+        assert values(found) == values(orm) and values(found.revenue_account) == values(orm.revenue_account)
+        assert account_code == f"revenue.{code}"
+    assert service_by_code("parking_fine").is_active is False
+    assert service_by_code("no_such_service") is None
+
+
+def test_the_fee_in_force_is_the_latest_rate_already_effective_to_the_baisa():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    FeeRate.objects.create(effective_from=now - dt.timedelta(minutes=5), fee=D("0.125"))
+    FeeRate.objects.create(effective_from=now + dt.timedelta(minutes=5), fee=D("0.250"))
+    assert fee_in_force(now) == D("0.125") and str(fee_in_force(now)) == "0.125"
+    assert fee_in_force(now + dt.timedelta(minutes=6)) == D("0.250")
+    assert fee_in_force(now - dt.timedelta(minutes=4, seconds=59)) == D("0.125")
