@@ -17,6 +17,7 @@ from django.contrib.admin.utils import display_for_field
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
 from .roles import Role, has_role
@@ -107,3 +108,9 @@ class EditableBackOfficeAdmin(BackOfficeAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return is_back_office(request.user) and admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+
+# The admin is the municipality's back office, not "Django administration", in either language.
+admin.site.site_header = _("e-Rial back office")
+admin.site.site_title = _("e-Rial back office")
+admin.site.index_title = _("Finance and administration")

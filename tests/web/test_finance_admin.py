@@ -144,6 +144,10 @@ def test_the_back_office_speaks_arabic(as_user, back_office_data):
     assert "Statement line not in the ledger" in english.text and "البنك الشريك" not in english.text
     offices = client.get("/admin/agents/office/", HTTP_ACCEPT_LANGUAGE="ar")
     assert "وكيل خارجي" in offices.text and "نشط" in offices.text
+    # the site's own name, not Django's, in both languages
+    assert "المكتب الخلفي للريال الإلكتروني" in client.get("/admin/", HTTP_ACCEPT_LANGUAGE="ar").text
+    index = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").text
+    assert "e-Rial back office" in index and "Django administration" not in index
 
 
 def test_the_age_filter_uses_the_report_buckets(as_user):
