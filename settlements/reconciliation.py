@@ -7,7 +7,9 @@ Three legs (issue 5):
 - bank lines <-> ledger bank top-ups and agent float deposits: on the reference, else on the amount within
   a few days when exactly one entry fits; bank top-ups are then settled (bank -> bank clearing) in one entry.
 
-Exact matches are set-based SQL (a million lines take seconds). Several candidates are never confirmed
+Reference matches are found as a set (``matching``: one join, however many lines), the settlements that
+depend on them are posted, and then each line is written once with its match and its settlement. The few
+lines left are matched on the amount one by one. Several candidates are never confirmed
 automatically: they become an exception with suggestions for a person. Re-running a day changes
 nothing already matched or settled: it only picks up what is still open.
 """
@@ -18,15 +20,17 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Sum
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from ledger import services as ledger
+from ledger.businessday import day_bounds
 from ledger.chart import SystemAccount
 from ledger.models import Entry, EntryKind, Posting
 from ledger.payments import system_account, system_account_id
 
+from . import matching
 from .models import (
     ExceptionKind,
     ExceptionStatus,
@@ -87,7 +91,7 @@ def reconcile_day(*, day: dt.date, source: Source | str) -> ReconciliationRun:
 
 def _bank(day: dt.date, run: ReconciliationRun) -> tuple[int, Decimal]:
     bank, clearing = system_account_id(SystemAccount.BANK), system_account_id(SystemAccount.BANK_CLEARING)
-    matched = _match_on_reference(
+    matched = matching.find_reference_matches(
         day,
         Source.BANK,
         kinds=(EntryKind.ONLINE_TOPUP, EntryKind.FLOAT_DEPOSIT),
@@ -102,63 +106,28 @@ def _bank(day: dt.date, run: ReconciliationRun) -> tuple[int, Decimal]:
     return matched, settled
 
 
-def _match_on_reference(
-    day: dt.date, source: Source, *, kinds: tuple[str, ...], accounts: tuple[int, ...], amount_column: str
-) -> int:
-    """One SQL statement: lines of the day whose reference names exactly one unmatched entry of the right kind
-    with the same amount on the clearing (or bank) account. A reference on two lines matches neither.
-    """
-    kind_marks = ", ".join(["%s"] * len(kinds))
-    account_marks = ", ".join(["%s"] * len(accounts))
-    sql = f"""
-        UPDATE settlements_statementline AS l SET status = %s, matched_entry_id = e.id
-        FROM ledger_entry AS e JOIN ledger_posting AS p ON p.entry_id = e.id
-        WHERE l.source = %s AND l.booking_date = %s AND l.status = %s AND l.reference <> ''
-          AND e.reference = l.reference AND e.kind IN ({kind_marks})
-          AND p.account_id IN ({account_marks}) AND p.amount = l.{amount_column}
-          AND NOT EXISTS (SELECT 1 FROM settlements_statementline AS d
-                          WHERE d.reference = l.reference AND d.source = l.source AND d.id <> l.id
-                            AND d.status <> %s)
-          AND NOT EXISTS (SELECT 1 FROM settlements_statementline AS m WHERE m.matched_entry_id = e.id)
-    """
-    params = [
-        LineStatus.MATCHED,
-        source,
-        connection.ops.adapt_datefield_value(day),
-        LineStatus.UNMATCHED,
-        *kinds,
-        *accounts,
-        LineStatus.EXCEPTION,
-    ]
-    if source == Source.BANK:  # bank credits of gateway batches belong to the gateway leg
-        sql += (
-            " AND NOT EXISTS (SELECT 1 FROM settlements_gatewaybatch AS b"
-            " WHERE l.reference IN (b.batch_id, b.payout_reference))"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
-
-
 def _candidates(line: StatementLine, accounts: tuple[int, ...]) -> list[Entry]:
     since = line.booking_date - dt.timedelta(days=AMOUNT_WINDOW_DAYS)
-    taken = StatementLine.objects.filter(matched_entry__isnull=False).values("matched_entry_id")
     postings = Posting.objects.filter(
+        ~Exists(StatementLine.objects.filter(matched_entry_id=OuterRef("entry_id"))),
         account_id__in=accounts,
         amount=line.amount,
         entry__kind__in=[EntryKind.ONLINE_TOPUP, EntryKind.FLOAT_DEPOSIT],
         entry__business_day__gte=since,
         entry__business_day__lte=line.booking_date,
-    ).exclude(entry_id__in=taken)
-    return list(Entry.objects.filter(pk__in=postings.values("entry_id")).order_by("created_at")[:10])
+    )
+    entries = matching.entry_not_pending(Entry.objects.filter(pk__in=postings.values("entry_id")))
+    return list(entries.order_by("created_at")[:10])
 
 
 def _match_on_amount(day: dt.date, *, accounts: tuple[int, ...]) -> int:
     """Lines the reference did not place: matched on amount and date only when exactly one entry fits."""
     matched = 0
-    open_lines = StatementLine.objects.filter(
-        source=Source.BANK, booking_date=day, status=LineStatus.UNMATCHED, amount__gt=0
-    ).exclude(reference__in=_batch_references())
+    open_lines = matching.line_not_pending(
+        StatementLine.objects.filter(
+            source=Source.BANK, booking_date=day, status=LineStatus.UNMATCHED, amount__gt=0
+        ).exclude(reference__in=_batch_references())
+    )
     for line in open_lines.order_by("id").iterator():
         found = _candidates(line, accounts)
         if len(found) == 1 and not _reference_points_elsewhere(line):
@@ -186,7 +155,9 @@ def _reference_points_elsewhere(line: StatementLine) -> bool:
 
 
 def _settle_bank_topups(day: dt.date, run: ReconciliationRun, clearing: int) -> Decimal:
-    """Matched bank top-ups leave bank clearing for the bank: one settlement entry for the day's new matches."""
+    """Matched bank top-ups leave bank clearing for the bank: one settlement entry for the day's new matches
+    (the pending reference matches and the lines matched otherwise), then the pending matches are written.
+    """
     lines = StatementLine.objects.filter(
         source=Source.BANK,
         booking_date=day,
@@ -194,8 +165,9 @@ def _settle_bank_topups(day: dt.date, run: ReconciliationRun, clearing: int) -> 
         settled_entry__isnull=True,
         matched_entry__kind=EntryKind.ONLINE_TOPUP,
     )
-    total = lines.aggregate(total=Sum("amount"))["total"] or ZERO
+    total = (lines.aggregate(total=Sum("amount"))["total"] or ZERO) + matching.pending_total(EntryKind.ONLINE_TOPUP)
     if not total:
+        matching.write_matches()
         return ZERO
     entry = ledger.post(
         kind=EntryKind.SETTLEMENT,
@@ -210,6 +182,7 @@ def _settle_bank_topups(day: dt.date, run: ReconciliationRun, clearing: int) -> 
         metadata={"business_day": str(day)},
     )
     lines.update(settled_entry=entry)
+    matching.write_matches(settlement_for_kind=(EntryKind.ONLINE_TOPUP, entry.pk))
     return total
 
 
@@ -243,12 +216,11 @@ def _explain_bank_lines(day: dt.date) -> None:
 
 def _gateway(day: dt.date, run: ReconciliationRun) -> tuple[int, Decimal]:
     clearing = system_account_id(SystemAccount.GATEWAY_CLEARING)
-    matched = _match_on_reference(
+    matched = matching.find_reference_matches(
         day, Source.GATEWAY, kinds=(EntryKind.ONLINE_TOPUP,), accounts=(clearing,), amount_column="gross"
     )
-    settled = ZERO
-    for batch in GatewayBatch.objects.filter(settlement_entry__isnull=True, batch_date__lte=day).order_by("batch_date"):
-        settled += _settle_batch(batch, run)
+    settled = _settle_batches(day, run)
+    matching.write_matches(batch_settlements=True)
     for line in StatementLine.objects.filter(source=Source.GATEWAY, booking_date=day, status=LineStatus.UNMATCHED):
         if not line.exceptions.exists():
             _open_exception(
@@ -260,40 +232,82 @@ def _gateway(day: dt.date, run: ReconciliationRun) -> tuple[int, Decimal]:
     return matched, settled
 
 
-def _settle_batch(batch: GatewayBatch, run: ReconciliationRun) -> Decimal:
-    lines = StatementLine.objects.filter(source=Source.GATEWAY, batch_id=batch.batch_id)
-    if lines.exclude(status__in=[LineStatus.MATCHED, LineStatus.RESOLVED]).exists():
-        return ZERO  # its transactions are not all accounted for yet: their exceptions say why
-    references = [ref for ref in (batch.batch_id, batch.payout_reference) if ref]
-    credit = StatementLine.objects.filter(
-        source=Source.BANK, reference__in=references, status=LineStatus.UNMATCHED
-    ).first()
-    if credit is None:
-        grace = dt.timedelta(days=settings.ERIAL_BATCH_PAYOUT_DAYS)
-        if run.business_day - batch.batch_date > grace:
+def _settle_batches(day: dt.date, run: ReconciliationRun) -> Decimal:
+    """Each unsettled batch whose transactions are all accounted for is settled by one entry once the bank
+    credit that paid it is there; the lines, batches and credits are then updated a few statements at a time
+    (not a statement per batch: a million lines come in a thousand batches).
+    """
+    # A batch whose transactions are not all accounted for waits: their exceptions say why.
+    batches = list(GatewayBatch.objects.filter(pk__in=matching.batches_accounted_for(day)).order_by("batch_date", "id"))
+    credits = _bank_credits({ref for batch in batches for ref in (batch.batch_id, batch.payout_reference) if ref})
+    settled: list[GatewayBatch] = []
+    paid_lines: list[StatementLine] = []
+    grace = dt.timedelta(days=settings.ERIAL_BATCH_PAYOUT_DAYS)
+    for batch in batches:
+        found = [credits[ref] for ref in (batch.batch_id, batch.payout_reference) if ref in credits]
+        credit = min(found, key=lambda line: line.pk) if found else None
+        if credit is None:
+            if run.business_day - batch.batch_date > grace:
+                _open_exception(
+                    ExceptionKind.BATCH_MISMATCH,
+                    batch=batch,
+                    amount=batch.net,
+                    detail=f"Gateway batch {batch.batch_id} ({batch.net} OMR net) was not paid into the bank.",
+                )
+            continue
+        credits.pop(credit.reference)  # one credit pays one batch
+        if credit.amount != batch.net:
             _open_exception(
                 ExceptionKind.BATCH_MISMATCH,
+                line=credit,
                 batch=batch,
-                amount=batch.net,
-                detail=f"Gateway batch {batch.batch_id} ({batch.net} OMR net) was not paid into the bank.",
+                detail=f"The bank received {credit.amount} OMR for batch {batch.batch_id}, "
+                f"the gateway reported {batch.net} OMR net.",
             )
+            continue
+        entry = _post_batch_settlement(batch)
+        batch.settlement_entry, batch.bank_line = entry, credit
+        credit.status, credit.matched_entry, credit.settled_entry = LineStatus.MATCHED, entry, entry
+        settled.append(batch)
+        paid_lines.append(credit)
+    if not settled:
         return ZERO
-    if credit.amount != batch.net:
-        _open_exception(
-            ExceptionKind.BATCH_MISMATCH,
-            line=credit,
-            batch=batch,
-            detail=f"The bank received {credit.amount} OMR for batch {batch.batch_id}, "
-            f"the gateway reported {batch.net} OMR net.",
+    GatewayBatch.objects.bulk_update(settled, ["settlement_entry", "bank_line"], batch_size=500)
+    StatementLine.objects.bulk_update(paid_lines, ["status", "matched_entry", "settled_entry"], batch_size=500)
+    # Lines accounted for before this run (matched earlier, or resolved by finance without an entry of their
+    # own); the lines matched in this run are settled as their matches are written.
+    entry_of_batch = GatewayBatch.objects.filter(batch_id=OuterRef("batch_id")).values("settlement_entry_id")[:1]
+    for start in range(0, len(settled), 500):
+        StatementLine.objects.filter(
+            source=Source.GATEWAY,
+            batch_id__in=[batch.batch_id for batch in settled[start : start + 500]],
+            status__in=[LineStatus.MATCHED, LineStatus.RESOLVED],
+            settled_entry__isnull=True,
+        ).update(settled_entry_id=Subquery(entry_of_batch))
+    return sum((batch.net for batch in settled), ZERO)
+
+
+def _bank_credits(references: set[str]) -> dict[str, StatementLine]:
+    """The first open bank line (by id) carrying each of ``references``: the credits that pay batches."""
+    found: dict[str, StatementLine] = {}
+    wanted = sorted(references)
+    for start in range(0, len(wanted), 500):
+        lines = StatementLine.objects.filter(
+            source=Source.BANK, status=LineStatus.UNMATCHED, reference__in=wanted[start : start + 500]
         )
-        return ZERO
+        for line in lines.order_by("id"):
+            found.setdefault(line.reference, line)
+    return found
+
+
+def _post_batch_settlement(batch: GatewayBatch) -> Entry:
     legs = [
         ledger.Leg(system_account(SystemAccount.BANK), batch.net),
         ledger.Leg(system_account(SystemAccount.GATEWAY_CLEARING), -batch.gross),
     ]
     if batch.fee:
         legs.append(ledger.Leg(system_account(SystemAccount.GATEWAY_FEE_EXPENSE), batch.fee))
-    entry = ledger.post(
+    return ledger.post(
         kind=EntryKind.SETTLEMENT,
         legs=legs,
         idempotency_key=f"settle:batch:{batch.batch_id}",
@@ -302,12 +316,6 @@ def _settle_batch(batch: GatewayBatch, run: ReconciliationRun) -> Decimal:
         memo=f"Card gateway batch {batch.batch_id} paid",
         metadata={"batch": batch.batch_id},
     )
-    batch.settlement_entry, batch.bank_line = entry, credit
-    batch.save(update_fields=["settlement_entry", "bank_line"])
-    credit.status, credit.matched_entry, credit.settled_entry = LineStatus.MATCHED, entry, entry
-    credit.save(update_fields=["status", "matched_entry", "settled_entry"])
-    lines.update(settled_entry=entry)
-    return batch.net
 
 
 # --- both -------------------------------------------------------------------------------------------
@@ -316,14 +324,23 @@ def _settle_batch(batch: GatewayBatch, run: ReconciliationRun) -> Decimal:
 def _flag_missing_entries(day: dt.date, source: Source, kind: str, account: int) -> None:
     """Ledger entries of the day that no statement line accounts for (after the grace for late bookings)."""
     through = day - dt.timedelta(days=settings.ERIAL_RECONCILIATION_GRACE_DAYS)
-    matched = StatementLine.objects.filter(matched_entry__isnull=False).values("matched_entry_id")
-    flagged = ReconException.objects.filter(kind=ExceptionKind.MISSING_FROM_STATEMENT).values("entry_id")
-    postings = (
-        Posting.objects.filter(account_id=account, amount__gt=0, entry__kind=kind, entry__business_day=through)
-        .exclude(entry_id__in=matched)
-        .exclude(entry_id__in=flagged)
-        .select_related("entry")
-    )
+    # NOT EXISTS (an anti-join), not NOT IN: with a million matched lines NOT IN's list outgrows work_mem and
+    # PostgreSQL rescans it for every posting.
+    # The posting's own time bounds the day too, so the (account, created_at) index reads that day's postings
+    # only, not the account's whole history.
+    start, end = day_bounds(through)
+    postings = Posting.objects.filter(
+        ~Exists(StatementLine.objects.filter(matched_entry_id=OuterRef("entry_id"))),
+        ~Exists(
+            ReconException.objects.filter(kind=ExceptionKind.MISSING_FROM_STATEMENT, entry_id=OuterRef("entry_id"))
+        ),
+        account_id=account,
+        amount__gt=0,
+        created_at__gte=start,
+        created_at__lt=end,
+        entry__kind=kind,
+        entry__business_day=through,
+    ).select_related("entry")
     for posting in postings.iterator():
         _open_exception(
             ExceptionKind.MISSING_FROM_STATEMENT,

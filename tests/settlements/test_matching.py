@@ -1,0 +1,138 @@
+"""Set-based matching: pairs found as a set, each line written once with its match and its settlement."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from ledger.businessday import today
+from ledger.models import Entry, EntryKind
+from ledger.selectors import balance
+from ledger.verification import verify
+from settlements.importing import import_file
+from settlements.models import ExceptionKind, GatewayBatch, LineStatus, ReconException, StatementLine
+from settlements.reconciliation import reconcile_day
+from tests.factories import D, system
+from tests.settlements.statements import gateway_csv
+from tests.settlements.test_reconciliation import paid_online, statement
+
+pytestmark = pytest.mark.django_db
+
+
+def test_bank_lines_matched_on_reference_are_written_settled_by_the_days_entry():
+    day = today()
+    first, second = paid_online("bank", "10.000"), paid_online("bank", "5.500")
+    statement(
+        "bank",
+        day,
+        [{"amount": "10.000", "reference": first.reference}, {"amount": "5.500", "reference": second.reference}],
+    )
+    reconcile_day(day=day, source="bank")
+    settlement = Entry.objects.get(kind=EntryKind.SETTLEMENT)
+    lines = StatementLine.objects.order_by("id")
+    assert [(line.status, line.matched_entry_id, line.settled_entry_id) for line in lines] == [
+        (LineStatus.MATCHED, first.entry_id, settlement.pk),
+        (LineStatus.MATCHED, second.entry_id, settlement.pk),
+    ]
+
+
+def test_an_entry_paired_on_its_reference_is_not_offered_to_a_line_on_its_amount():
+    """The reference pairs wait unwritten while amounts are matched: the waiting entry is taken all the same."""
+    day = today()
+    topup = paid_online("bank", "5.000")
+    statement(
+        "bank",
+        day,
+        [{"amount": "5.000", "reference": topup.reference}, {"amount": "5.000", "description": "TRANSFER"}],
+    )
+    run = reconcile_day(day=day, source="bank")
+    by_reference = StatementLine.objects.get(reference=topup.reference)
+    by_amount = StatementLine.objects.get(description="TRANSFER")
+    assert (run.matched, run.settled_amount) == (1, D("5.000"))
+    assert (by_reference.status, by_reference.matched_entry_id) == (LineStatus.MATCHED, topup.entry_id)
+    assert (by_amount.status, by_amount.matched_entry_id) == (LineStatus.EXCEPTION, None)
+    assert ReconException.objects.get(line=by_amount).kind == ExceptionKind.UNMATCHED_LINE
+    assert balance(system("bank_clearing")) == D("0.000")
+    assert verify().ok
+
+
+def test_gateway_lines_are_written_settled_by_their_batchs_entry():
+    day = today()
+    a, b = paid_online("card", "20.000"), paid_online("card", "10.000")
+    statement(
+        "gateway",
+        day,
+        [
+            {"amount": "19.600", "gross": D("20.000"), "fee": D("0.400"), "reference": a.reference, "batch_id": "B-1"},
+            {"amount": "9.800", "gross": D("10.000"), "fee": D("0.200"), "reference": b.reference, "batch_id": "B-1"},
+        ],
+        batches=[{"batch_id": "B-1", "gross": D("30.000"), "fee": D("0.600"), "net": D("29.400")}],
+    )
+    statement("bank", day, [{"amount": "29.400", "reference": "B-1"}])
+    reconcile_day(day=day, source="gateway")
+    batch = GatewayBatch.objects.get(batch_id="B-1")
+    assert batch.settlement_entry_id is not None
+    gateway_lines = StatementLine.objects.filter(source="gateway")
+    assert {(line.status, line.settled_entry_id) for line in gateway_lines} == {
+        (LineStatus.MATCHED, batch.settlement_entry_id)
+    }
+    assert {line.matched_entry_id for line in gateway_lines} == {a.entry_id, b.entry_id}
+
+
+def test_a_batch_matched_one_day_and_paid_the_next_settles_the_lines_matched_before():
+    day = today()
+    a, b = paid_online("card", "20.000"), paid_online("card", "10.000")
+    statement(
+        "gateway",
+        day,
+        [
+            {"amount": "19.600", "gross": D("20.000"), "fee": D("0.400"), "reference": a.reference, "batch_id": "B-9"},
+            {"amount": "9.800", "gross": D("10.000"), "fee": D("0.200"), "reference": b.reference, "batch_id": "B-9"},
+        ],
+        batches=[{"batch_id": "B-9", "gross": D("30.000"), "fee": D("0.600"), "net": D("29.400")}],
+    )
+    first = reconcile_day(day=day, source="gateway")  # the payout has not reached the bank yet
+    assert (first.matched, first.settled_amount, first.open_exceptions) == (2, D("0.000"), 0)
+    assert not StatementLine.objects.filter(settled_entry__isnull=False).exists()
+    statement("bank", day, [{"amount": "29.400", "reference": "B-9"}])
+    again = reconcile_day(day=day, source="gateway")
+    batch = GatewayBatch.objects.get(batch_id="B-9")
+    assert (again.settled_amount, batch.bank_line.status) == (D("29.400"), LineStatus.MATCHED)
+    assert set(StatementLine.objects.filter(source="gateway").values_list("settled_entry_id", flat=True)) == {
+        batch.settlement_entry_id
+    }
+    assert balance(system("gateway_clearing")) == D("0.000")
+    assert verify().ok
+
+
+def test_a_batch_with_an_unmatched_line_waits_and_its_matched_lines_stay_unsettled():
+    day = today()
+    a = paid_online("card", "20.000")
+    statement(
+        "gateway",
+        day,
+        [
+            {"amount": "19.600", "gross": D("20.000"), "fee": D("0.400"), "reference": a.reference, "batch_id": "B-5"},
+            {"amount": "9.800", "gross": D("10.000"), "fee": D("0.200"), "reference": "OTUNKNOWN", "batch_id": "B-5"},
+        ],
+        batches=[{"batch_id": "B-5", "gross": D("30.000"), "fee": D("0.600"), "net": D("29.400")}],
+    )
+    statement("bank", day, [{"amount": "29.400", "reference": "B-5"}])
+    run = reconcile_day(day=day, source="gateway")
+    assert (run.matched, run.settled_amount) == (1, D("0.000"))
+    assert GatewayBatch.objects.get(batch_id="B-5").settlement_entry is None
+    assert StatementLine.objects.get(reference=a.reference).settled_entry is None
+    assert StatementLine.objects.get(reference="OTUNKNOWN").status == LineStatus.EXCEPTION
+    assert StatementLine.objects.get(reference="B-5").status == LineStatus.UNMATCHED  # the credit waits too
+
+
+@pytest.mark.postgres
+def test_an_import_leaves_the_planner_statistics_counting_its_lines(tmp_path):
+    """Without them, lines imported since autovacuum last looked count as none and the matching plans
+    nested loops (quadratic on a big day)."""
+    day = today()
+    references = [(f"OTSTATS{n:05d}", D("10.000"), D("0.150")) for n in range(300)]
+    record = import_file(gateway_csv(tmp_path / "gw.csv", day, "B-S", "PAYOUT-S", references))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'settlements_statementline'")
+        assert cursor.fetchone()[0] == record.line_count == 300
