@@ -2,7 +2,10 @@
 
 A long statement is mostly rows, and reportlab's cost is per text operation more than per character. So a
 movement is three operations on one text object per page: the date and the English description as one
-string, the Arabic name of the movement (shaped once per document), and the three amounts as one string.
+string, the Arabic name of the movement (shaped once per process), and the three amounts as one string,
+written as PDF operators by ``reports.pdf.rawtext`` (each character encoded once per document, each position
+formatted once), and measured with its exact, faster ``string_width``.
+
 The amounts line up because DejaVu Sans draws every digit and the figure space (U+2007) at one width, and
 the decimal point and the punctuation space (U+2008) at another: amounts padded to the same number of
 characters end at the same x, exactly as if each were right-aligned on its own. Should the font ever not
@@ -12,6 +15,7 @@ have those widths, each amount is placed on its own instead.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -26,6 +30,7 @@ from erial.money import format_amount
 
 from . import labels
 from .pdf import BOLD, REGULAR, check_glyphs, has_arabic, register_fonts, visual
+from .pdf.rawtext import TextWriter, fill_rect, running_widths, string_width
 
 if TYPE_CHECKING:
     from .statements import Movement
@@ -102,12 +107,24 @@ def drawn(text: str, font: str) -> str:
 
 def fit(text: str, font: str, size: float, width: float) -> str:
     """The logical text, cut with an ellipsis when its drawn form is wider than ``width``."""
-    if stringWidth(visual(text), font, size) <= width:
+    running = None if has_arabic(text) else running_widths(text + ELLIPSIS, font)
+    if running is None:  # shaped text: each candidate is shaped and measured
+        if string_width(visual(text), font, size) <= width:
+            return text
+        return _cut(text, lambda kept: string_width(visual(kept + ELLIPSIS), font, size) <= width)
+    # Latin text is drawn as it is: a prefix's width is a running sum, and the ellipsis's is added to it.
+    scale, ellipsis = 0.001 * size, running[-1] - running[-2]
+    if scale * running[-2] <= width:
         return text
+    return _cut(text, lambda kept: scale * (running[len(kept)] + ellipsis) <= width)
+
+
+def _cut(text: str, fits: Callable[[str], bool]) -> str:
+    """The longest prefix (trailing spaces dropped) that ``fits`` with an ellipsis after it, and the ellipsis."""
     low, high = 0, len(text)
-    while low < high:  # the longest prefix that fits with the ellipsis
+    while low < high:
         middle = (low + high + 1) // 2
-        if stringWidth(visual(text[:middle].rstrip() + ELLIPSIS), font, size) <= width:
+        if fits(text[:middle].rstrip()):
             low = middle
         else:
             high = middle - 1
@@ -165,19 +182,16 @@ class Rows:
     top: float
     cols: Columns
     text: PDFTextObject = field(init=False)
-    font: str = ""
+    writer: TextWriter = field(init=False)
     count: int = 0
 
     def __post_init__(self) -> None:
         self.text = self.canvas.beginText()
+        self.writer = TextWriter(self.canvas, self.text)
         self.canvas.setFillColor(STRIPE)  # the stripes; the text gets its colour in done()
 
     def _put(self, x: float, value: str, font: str) -> None:
-        if font != self.font:
-            self.text.setFont(font, SIZE)
-            self.font = font
-        self.text.setTextOrigin(self.left + x, self.top - 8)
-        self.text.textLine(value)  # unlike textOut, does not measure the text for a cursor we never use
+        self.writer.show(self.left + x, self.top - 8, value, font, SIZE)
 
     def _amount(self, right: float, value: Decimal | None, font: str) -> None:
         if value is not None:
@@ -195,7 +209,7 @@ class Rows:
         """Date and English on the left, Arabic on the right of the description, then the amounts. A memo
         typed in Arabic (a refund's reason) goes on the Arabic side, after the Arabic name of the movement."""
         if self.count % 2:
-            self.canvas.rect(self.left, self.top - ROW, self.cols.width, ROW, stroke=0, fill=1)
+            fill_rect(self.canvas, self.left, self.top - ROW, self.cols.width, ROW)
         label_en, label_ar = labels.MOVEMENT.get(movement.kind, labels.OTHER_MOVEMENT)
         memo = " ".join(movement.memo.split())
         if has_arabic(memo):
@@ -233,9 +247,8 @@ class Rows:
         return description
 
     def _arabic_memo(self, text: str, *, room: float) -> None:
-        shown = visual(fit(text, REGULAR, SIZE, room), rtl=True)
-        check_glyphs(shown, REGULAR)
-        self._put(self.cols.description_right - stringWidth(shown, REGULAR, SIZE), shown, REGULAR)
+        shown, width = _arabic_memo(text, room)
+        self._put(self.cols.description_right - width, shown, REGULAR)
 
     def total(
         self,
@@ -275,3 +288,12 @@ class Rows:
 @lru_cache(maxsize=64)
 def _width(shown: str, font: str) -> float:
     return stringWidth(shown, font, SIZE)
+
+
+@lru_cache(maxsize=256)
+def _arabic_memo(text: str, room: float) -> tuple[str, float]:
+    """An Arabic memo cut to ``room``, shaped, its glyphs checked, and its width. The reasons typed for refunds
+    repeat ("cancelled on appeal"): each is shaped once."""
+    shown = visual(fit(text, REGULAR, SIZE, room), rtl=True)
+    check_glyphs(shown, REGULAR)
+    return shown, string_width(shown, REGULAR, SIZE)

@@ -13,8 +13,9 @@ def draw_qr(canvas: Canvas, value: str, *, x: float, y: float, size: float, leve
 
     Level M survives the smudges and creases a paper receipt collects (about 15% of the code).
     """
-    widget = QrCodeWidget(value, barLevel=level)
-    left, bottom, right, top = widget.getBounds()
+    # The widget encodes the value each time it is drawn, and measuring it draws it: draw it once, use that.
+    modules = QrCodeWidget(value, barLevel=level).draw()
+    left, bottom, right, top = modules.getBounds()
     drawing = Drawing(size, size, transform=[size / (right - left), 0, 0, size / (top - bottom), 0, 0])
-    drawing.add(widget)
+    drawing.add(modules)
     renderPDF.draw(drawing, canvas, x, y)

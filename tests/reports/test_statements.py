@@ -21,6 +21,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageStat
+from reportlab import rl_config
 
 from erial.errors import InsufficientFunds, InvalidRequest
 from erial.roles import Role
@@ -237,9 +238,11 @@ def test_page_totals_are_carried_forward_over_a_long_statement(tmp_path, django_
     forward = (Decimal("0.000"), Decimal("0.000"), data.opening)
     for number, (text, count) in enumerate(zip(pages, plan, strict=True), start=1):
         assert f"Page {number} of 3" in text
+        assert "Date (Muscat)" in text and "البيان" in text  # the column titles on every page
         if number == 1:
             assert amounts_on(text, "Opening balance") == [data.opening]
         else:
+            assert f"Account statement · Account no. {wallet.number}" in text  # later pages' header
             assert tuple(amounts_on(text, "Brought forward")) == forward
         rows = [line for line in text.splitlines() if re.match(r"\s*\d{4}-\d{2}-\d{2} \d{2}:\d{2}\s", line)]
         assert len(rows) == count
@@ -350,6 +353,18 @@ def test_page_one_matches_the_golden_image(tmp_path, settings):
     assert rendered.size == golden.size
     difference = ImageStat.Stat(ImageChops.difference(rendered, golden)).mean[0]
     assert difference < GOLDEN_TOLERANCE, f"page 1 differs from {GOLDEN.name} by {difference:.2f} (mean grey level)"
+
+
+def test_streams_are_only_compressed_and_reportlabs_default_is_left_as_it_was():
+    """A long statement's streams skip ASCII85 (slow, a quarter larger); other documents keep the default."""
+    data = statement_data(march_wallet(), dt.date(2025, 3, 1), dt.date(2025, 3, 31))
+    default = rl_config.useA85
+    pdf = render_statement(data, site_url=SITE)
+    assert b"/FlateDecode" in pdf and b"ASCII85Decode" not in pdf
+    assert rl_config.useA85 == default
+    with mock.patch("reports.statement_pdf.Canvas.save", side_effect=OSError("disk full")), pytest.raises(OSError):
+        render_statement(data, site_url=SITE)
+    assert rl_config.useA85 == default
 
 
 # --- refusals ---------------------------------------------------------------------------------------
