@@ -17,11 +17,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents import selectors
 from erial.errors import InvalidRequest, NotFound
 from erial.roles import Role, has_role
 from ledger.api import wallet_for
 
+from .receipt_lookup import receipt
 from .receipts import SIZES, render_receipt
 from .statements import parse_day, statement_data
 from .verification import verification_code, verification_path
@@ -60,7 +60,7 @@ class ReceiptDetail(RefusalsAsProblems):
     renderer_classes = [JSONRenderer, PDFRenderer]
 
     @extend_schema(
-        summary="A receipt (top-up, payment or refund) by its number, as JSON or PDF",
+        summary="A receipt (cash or online top-up, payment or refund) by its number, as JSON or PDF",
         parameters=[
             OpenApiParameter("format", str, enum=["json", "pdf"], description="pdf: the printable receipt"),
             OpenApiParameter("size", str, enum=list(SIZES), description="PDF paper: a4 (default) or 80 mm thermal"),
@@ -68,7 +68,7 @@ class ReceiptDetail(RefusalsAsProblems):
         responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, PDF): OpenApiTypes.BINARY},
     )
     def get(self, request: Request, receipt_number: str) -> Response:
-        data = selectors.receipt(receipt_number)
+        data = receipt(receipt_number)
         owner = data.pop("owner_user_id")
         if not (has_role(request.user, Role.AGENT, Role.FINANCE, Role.ADMIN) or owner == request.user.pk):
             raise NotFound(f"No receipt {receipt_number}.")

@@ -15,9 +15,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from agents.models import Cashier
-from agents.selectors import receipt
 from erial.errors import InvalidRequest, NotFound
 
+from .receipt_lookup import receipt
 from .receipts import SIZES, render_receipt
 from .verification import verification_code, verification_path
 

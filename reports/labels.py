@@ -290,3 +290,16 @@ RECON_NOTE: Bilingual = (
 def recon_attempts(attempts: int) -> Bilingual:
     """``attempt 2`` in both languages."""
     return f"attempt {attempts}", f"المحاولة {attempts}"
+
+
+# --- online top-up receipts (bank, card gateway) ----------------------------------------------------------
+KIND["online_topup"] = ("Online top-up", "إيداع إلكتروني")
+TITLE["online_topup"] = ("Online top-up receipt", "إيصال إيداع إلكتروني")
+PAID_THROUGH: Bilingual = ("Paid through", "طريقة الدفع")
+#: How the customer paid an online top-up, by channel (topups.models.Channel).
+CHANNEL: dict[str, Bilingual] = {
+    "bank": ("Partner bank", "البنك الشريك"),
+    "card": ("Card payment gateway", "بوابة الدفع بالبطاقات"),
+}
+TOPUP_REFERENCE: Bilingual = ("Top-up reference", "مرجع الإيداع")
+PARTNER_TXN: Bilingual = ("Partner transaction no.", "رقم العملية لدى الشريك")

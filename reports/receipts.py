@@ -52,7 +52,7 @@ class Content:
 
 
 def receipt_content(data: Mapping[str, Any]) -> Content:
-    """The lines of the receipt described by ``data`` (``agents.selectors.receipt`` plus the verification)."""
+    """The lines of the receipt described by ``data`` (``reports.receipt_lookup.receipt`` plus the verification)."""
     kind = data["kind"]
     details = [
         Field(labels.RECEIPT_NUMBER, data["receipt_number"], strong=True),
@@ -65,6 +65,11 @@ def receipt_content(data: Mapping[str, Any]) -> Content:
     if data.get("service"):
         details.append(Field(labels.SERVICE, data.get("service_en", data["service"]), data.get("service_ar", "")))
         details.append(Field(labels.BILL, data["bill_reference"]))
+    if kind == "online_topup":
+        details.append(Field(labels.PAID_THROUGH, data["channel_en"], data["channel_ar"]))
+        details.append(Field(labels.TOPUP_REFERENCE, data["reference"]))
+        if data.get("partner_txn_id"):
+            details.append(Field(labels.PARTNER_TXN, data["partner_txn_id"]))
     if kind == "refund":
         details.append(Field(labels.REFUND_OF, data["payment_receipt"]))
         if data.get("reason"):

@@ -17,12 +17,12 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
-from agents.selectors import receipt
 from erial.errors import InvalidRequest, NotFound
 from ledger.receipts import normalise_receipt_number
 
 from . import labels
 from .pdf.formatting import amount_ar, amount_en, format_moment
+from .receipt_lookup import receipt
 
 #: Separates this use of SECRET_KEY from every other (sessions, password resets, ...).
 PURPOSE = "erial.reports.receipt-verification"

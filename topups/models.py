@@ -40,6 +40,9 @@ class OnlineTopup(models.Model):
     amount = models.DecimalField(**AMOUNT)
     status = FSMField(default=TopupStatus.INITIATED, choices=TopupStatus.choices, protected=True)
     partner_txn_id = models.CharField(max_length=64, blank=True, default="")
+    #: The customer's receipt ("R" and 11 digits, as for cash top-ups and payments), drawn when the top-up is
+    #: credited: a top-up not (yet) credited has none, so NULL, which a unique column allows many times.
+    receipt_number = models.CharField(max_length=16, unique=True, null=True, blank=True, editable=False)
     entry = models.OneToOneField(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="online_topup")
     failure_reason = models.CharField(max_length=255, blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -55,6 +58,12 @@ class OnlineTopup(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="topups_amount_positive"),
             models.UniqueConstraint(
                 fields=["channel", "partner_txn_id"], condition=~Q(partner_txn_id=""), name="topups_partner_txn_once"
+            ),
+            # A credited top-up always has its receipt; one not credited never shows one.
+            models.CheckConstraint(
+                condition=Q(status=TopupStatus.COMPLETED, receipt_number__isnull=False)
+                | (~Q(status=TopupStatus.COMPLETED) & Q(receipt_number__isnull=True)),
+                name="topups_receipt_when_completed",
             ),
         ]
 

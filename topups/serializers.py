@@ -18,7 +18,19 @@ class OnlineTopupIn(StrictSerializer):
 class OnlineTopupOut(serializers.ModelSerializer):
     amount = AmountField()
     account = serializers.CharField(source="wallet.number")
+    #: Null until the partner's authorisation is credited; then the receipt to fetch at /receipts/{number}/.
+    receipt_number = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = OnlineTopup
-        fields = ["id", "reference", "status", "amount", "channel", "account", "created_at", "expires_at"]
+        fields = [
+            "id",
+            "reference",
+            "status",
+            "amount",
+            "channel",
+            "account",
+            "receipt_number",
+            "created_at",
+            "expires_at",
+        ]

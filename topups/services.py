@@ -2,7 +2,8 @@
 
 The wallet is credited (bank or gateway clearing -> wallet) only by an authorised callback, exactly once
 however often and however concurrently the partner retries: the top-up row is locked, and the credit is
-a ledger post with an idempotency key derived from our reference.
+a ledger post with an idempotency key derived from our reference. The credit draws the top-up's receipt
+number, in the same transaction, so a completed top-up always has one (a CHECK in the database too).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ledger import services as ledger
 from ledger.chart import SystemAccount
 from ledger.models import EntryKind, Wallet, WalletStatus
 from ledger.payments import system_account
+from ledger.receipts import new_receipt_number, retry_on_receipt_collision
 
 from . import signing
 from .channels import channel as partner_channel
@@ -102,6 +104,12 @@ def _handle(channel: str, body: bytes, signature_header: str | None) -> OnlineTo
     except signing.BadSignature as bad:
         raise CallbackUnauthenticated(f"Signature refused: {bad}.") from None
     message = _parse(body)
+    # A receipt number drawn on credit that is already taken undoes the whole attempt (entry and nonce
+    # with it), which then runs again with a fresh number: never a 500 for bad luck.
+    return retry_on_receipt_collision(lambda: _act(channel, message, body))
+
+
+def _act(channel: str, message: dict[str, Any], body: bytes) -> OnlineTopup:
     with transaction.atomic():
         _remember_nonce(channel, message["nonce"], body)
         topup = (
@@ -182,6 +190,7 @@ def _credit(topup: OnlineTopup, partner_txn_id: str) -> None:
         metadata={"reference": topup.reference, "partner_txn_id": partner_txn_id, "channel": topup.channel},
     )
     topup.complete()
+    topup.receipt_number = new_receipt_number()  # the customer's receipt, in the entry's transaction
     topup.save()
 
 
