@@ -148,8 +148,10 @@ def _parse(body: bytes) -> dict[str, Any]:
     if data["status"] not in {"authorised", "failed"}:
         raise CallbackRefused("status is authorised or failed.")
     for name in ("reference", "partner_txn_id", "nonce"):
-        if not isinstance(data[name], str) or not 1 <= len(data[name]) <= 64:
-            raise CallbackRefused(f"{name} must be a string of 1 to 64 characters.")
+        # Printable ASCII: these identifiers are printed on receipts and statements and typed at counters.
+        value = data[name]
+        if not isinstance(value, str) or not 1 <= len(value) <= 64 or not (value.isascii() and value.isprintable()):
+            raise CallbackRefused(f"{name} must be 1 to 64 printable ASCII characters.")
     try:
         check_currency(data["currency"])
         data["amount"] = parse_amount(data["amount"])

@@ -114,6 +114,9 @@ def test_a_failed_callback_credits_nothing():
         ({"status": "maybe"}, 400, "authorised or failed"),
         ({"body": b"not json"}, 400, "not JSON"),
         ({"body": b'{"reference": "x"}'}, 400, "exactly the fields"),
+        ({"partner_txn_id": "PTX-١٢٣"}, 400, "printable ASCII"),  # would be printed on the receipt
+        ({"partner_txn_id": "PTX\n1"}, 400, "printable ASCII"),
+        ({"partner_txn_id": "P" * 65}, 400, "printable ASCII"),
     ],
 )
 def test_refused_callbacks_credit_nothing_and_are_flagged_for_finance(kwargs, status, why):
