@@ -23,7 +23,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from . import labels
 from .pdf import BOLD, REGULAR, format_moment, register_fonts, visual
-from .statement_table import drawn, fit
+from .statement_table import draw_masthead, draw_text, drawn, fit
 
 GREY = colors.HexColor("#555555")
 SHADE = colors.HexColor("#eeeeee")
@@ -138,29 +138,13 @@ def render(report: Report) -> bytes:
     return buffer.getvalue()
 
 
-def _text(canvas: Canvas, text: str, x: float, y: float, font: str, size: float, *, right: bool = False) -> None:
-    shown = drawn(text, font)
-    canvas.setFont(font, size)
-    if right:
-        canvas.drawRightString(x, y, shown)
-    else:
-        canvas.drawString(x, y, shown)
+_text = draw_text
 
 
 def _first_header(canvas: Canvas, report: Report) -> float:
     """Issuer, title and the report's fields; returns where the table starts."""
     top = PAGE_HEIGHT - MARGIN_TOP
-    issuer_en, issuer_ar = labels.issuer()
-    canvas.setFillColor(colors.black)
-    _text(canvas, issuer_en, LEFT, top - 12, BOLD, 12.5)
-    _text(canvas, issuer_ar, RIGHT, top - 12, BOLD, 12.5, right=True)
-    canvas.setFillColor(GREY)
-    _text(canvas, labels.BRAND[0], LEFT, top - 25, REGULAR, 8.5)
-    _text(canvas, labels.BRAND[1], RIGHT, top - 25, REGULAR, 8.5, right=True)
-    canvas.setStrokeColor(colors.black)
-    canvas.setLineWidth(1.2)
-    canvas.line(LEFT, top - 31, RIGHT, top - 31)
-    canvas.setFillColor(colors.black)
+    draw_masthead(canvas, LEFT, RIGHT, top)
     size = _title_size(report.title)
     _text(canvas, report.title[0], LEFT, top - 50, BOLD, size)
     _text(canvas, report.title[1], RIGHT, top - 50, BOLD, size, right=True)

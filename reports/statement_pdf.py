@@ -29,7 +29,7 @@ from ledger.businessday import business_zone
 from . import labels
 from .pdf import BOLD, REGULAR, amount_ar, amount_en, draw_qr, format_moment, register_fonts, visual
 from .pdf.rawtext import TextWriter, string_width
-from .statement_table import ROW, TITLES, Rows, columns, draw_titles, drawn, fit
+from .statement_table import ROW, TITLES, Rows, columns, draw_masthead, draw_text, draw_titles, drawn, fit
 from .statement_verification import statement_code, verification_path
 from .verification import printed_code
 
@@ -93,14 +93,7 @@ def _table_space(header: float) -> float:
     return PAGE_HEIGHT - MARGIN_TOP - header - MARGIN_BOTTOM - FOOTER - FOOTER_GAP - TITLES - ROW
 
 
-def _draw(canvas: Canvas, text: str, x: float, y: float, font: str, size: float, *, right: bool = False) -> None:
-    """One line of header or footer text; ``x`` is its right edge when ``right``."""
-    shown = drawn(text, font)
-    canvas.setFont(font, size)
-    if right:
-        canvas.drawRightString(x, y, shown)
-    else:
-        canvas.drawString(x, y, shown)
+_draw = draw_text
 
 
 # --- headers and footer -----------------------------------------------------------------------------
@@ -109,17 +102,7 @@ def _draw(canvas: Canvas, text: str, x: float, y: float, font: str, size: float,
 def _first_header(canvas: Canvas, data: Statement) -> None:
     """Issuer, title, and what the statement is about, each field in both languages."""
     top = PAGE_HEIGHT - MARGIN_TOP
-    issuer_en, issuer_ar = labels.issuer()
-    canvas.setFillColor(colors.black)
-    _draw(canvas, issuer_en, LEFT, top - 12, BOLD, 12.5)
-    _draw(canvas, issuer_ar, RIGHT, top - 12, BOLD, 12.5, right=True)
-    canvas.setFillColor(GREY)
-    _draw(canvas, labels.BRAND[0], LEFT, top - 25, REGULAR, 8.5)
-    _draw(canvas, labels.BRAND[1], RIGHT, top - 25, REGULAR, 8.5, right=True)
-    canvas.setStrokeColor(colors.black)
-    canvas.setLineWidth(1.2)
-    canvas.line(LEFT, top - 31, RIGHT, top - 31)
-    canvas.setFillColor(colors.black)
+    draw_masthead(canvas, LEFT, RIGHT, top)
     _draw(canvas, labels.STATEMENT[0], LEFT, top - 50, BOLD, 15)
     _draw(canvas, labels.STATEMENT[1], RIGHT, top - 50, BOLD, 15, right=True)
     for n, (label, value_en, value_ar, font) in enumerate(_fields(data)):

@@ -105,6 +105,35 @@ def drawn(text: str, font: str) -> str:
     return shown
 
 
+def draw_text(canvas: Canvas, text: str, x: float, y: float, font: str, size: float, *, right: bool = False) -> None:
+    """One line of header or footer text (shaped if Arabic); ``x`` is its right edge when ``right``."""
+    shown = drawn(text, font)
+    canvas.setFont(font, size)
+    if right:
+        canvas.drawRightString(x, y, shown)
+    else:
+        canvas.drawString(x, y, shown)
+
+
+MASTHEAD_GREY = colors.HexColor("#555555")
+
+
+def draw_masthead(canvas: Canvas, left: float, right: float, top: float) -> None:
+    """The first page's top of every A4 report: the issuer, the e-Rial brand under it, a rule; English on the
+    left, Arabic on the right. The title goes 50 points below ``top``."""
+    issuer_en, issuer_ar = labels.issuer()
+    canvas.setFillColor(colors.black)
+    draw_text(canvas, issuer_en, left, top - 12, BOLD, 12.5)
+    draw_text(canvas, issuer_ar, right, top - 12, BOLD, 12.5, right=True)
+    canvas.setFillColor(MASTHEAD_GREY)
+    draw_text(canvas, labels.BRAND[0], left, top - 25, REGULAR, 8.5)
+    draw_text(canvas, labels.BRAND[1], right, top - 25, REGULAR, 8.5, right=True)
+    canvas.setStrokeColor(colors.black)
+    canvas.setLineWidth(1.2)
+    canvas.line(left, top - 31, right, top - 31)
+    canvas.setFillColor(colors.black)
+
+
 def fit(text: str, font: str, size: float, width: float) -> str:
     """The logical text, cut with an ellipsis when its drawn form is wider than ``width``."""
     running = None if has_arabic(text) else running_widths(text + ELLIPSIS, font)
