@@ -23,7 +23,7 @@ from ledger.selectors import balance
 from ledger.wallets import find_wallet
 
 from . import selectors, services
-from .models import Cashier, CashierSession, CashTopup, Office, SessionStatus
+from .models import Cashier, CashierSession, CashTopup, Office
 from .serializers import (
     CashTopupIn,
     CashTopupOut,
@@ -174,13 +174,9 @@ class CashTopupCreate(APIView):
         data = CashTopupIn(data=request.data)
         data.is_valid(raise_exception=True)
         key = idempotency_key(request)
-        cashier = cashier_of(request)
-        session = (
-            CashierSession.objects.select_related("office__cash_account", "office__commission_account", "cashier")
-            .filter(cashier=cashier, status=SessionStatus.OPEN)
-            .first()
-        )
+        session = selectors.open_session_for(request.user)  # cashier, office and session in one query
         if session is None:
+            cashier_of(request)  # not a cashier at all: forbidden, before "no session"
             raise SessionClosed("Open a cashier session before taking cash.")
         topup = services.record_cash_topup(
             session=session,

@@ -139,8 +139,10 @@ class CashTopup(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     receipt_number = models.CharField(max_length=16, unique=True)
     session = models.ForeignKey(CashierSession, on_delete=models.PROTECT, related_name="topups")
-    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="topups")
-    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="cash_topups")
+    # No single-column indexes on office and wallet: the (office, created_at) and (wallet, created_at)
+    # indexes below lead with them, and every top-up would otherwise write two more index entries.
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="topups", db_index=False)
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="cash_topups", db_index=False)
     amount = models.DecimalField(**AMOUNT)
     commission = models.DecimalField(**AMOUNT, default=Decimal("0.000"))
     entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="cash_topup")
@@ -164,6 +166,29 @@ class CashTopup(models.Model):
     @property
     def is_voided(self) -> bool:
         return self.void_entry_id is not None
+
+
+class OfficeDayTotal(models.Model):
+    """The cash an office took on one business day (its top-ups not voided), kept by every top-up and void.
+
+    Why a row and not a SUM: the office's daily limit is checked while the top-up holds the office's float
+    (or drawer) locked, and a SUM over the day's top-ups grows with the day; this row is one probe. It is
+    written in the same transaction as the top-up, after ``post()`` has locked that float, so top-ups at
+    one office update it one at a time and the total a top-up checks includes every one committed before.
+    """
+
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="day_totals")
+    business_day = models.DateField()
+    amount = models.DecimalField(**AMOUNT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["office", "business_day"], name="agents_office_day_total_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="agents_office_day_total_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office_id} {self.business_day} {self.amount}"
 
 
 class LimitKind(models.TextChoices):

@@ -1,21 +1,26 @@
-"""Reads of the agent network: receipts by number (top-ups, payments, refunds), the office day report."""
+"""Reads of the agent network: receipts by number (top-ups, payments, refunds), the office day report, a
+cashier's open session and the terms an office trades on (status, limits, commission) at a moment.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
+from django.db.models import Count, Model, Q, Sum
 
 from erial.errors import NotFound
-from erial.money import format_amount
+from erial.money import format_amount, from_db
 from ledger.businessday import day_bounds
-from ledger.models import Payment, Refund
+from ledger.models import Account, Payment, Refund
 from ledger.receipts import normalise_receipt_number
 
-from .models import CashierSession, CashTopup, Office
+from .models import Cashier, CashierSession, CashTopup, CommissionRule, Limit, Office, SessionStatus
 
 ZERO = Decimal("0.000")
 
@@ -154,4 +159,133 @@ def session_summary(session: CashierSession) -> SessionSummary:
         voided_count=len(voided),
         voided_amount=sum((topup.amount for topup in voided), ZERO),
         expected_cash=session.opening_cash + kept_amount,
+    )
+
+
+# The cash top-up API's first read, on every request: the caller's open session with its cashier, office
+# and the office's accounts (one row per account: the cash drawer or float, and an agent's commission
+# payable). Written out because building this join through the ORM cost more CPU than anything else in a
+# top-up (bench/RESULTS.md); only the columns a top-up reads are fetched, the others are deferred (read on
+# first use). No decimal or time columns: their raw form differs by database; the rest is converted by the
+# field itself.
+_SESSION_COLUMNS: dict[type[Model], tuple[str, tuple[str, ...]]] = {
+    CashierSession: ("s", ("id", "cashier_id", "office_id", "status", "business_day")),
+    Cashier: ("c", ("id", "user_id", "office_id", "is_supervisor")),
+    Office: ("o", ("id", "code", "name_en", "name_ar", "kind", "status", "cash_account_id", "commission_account_id")),
+    Account: ("a", ("id", "code", "name", "kind", "currency", "owner_kind", "owner_ref", "tracks_balance")),
+}
+_OPEN_SESSION_SQL = (
+    "SELECT "
+    + ", ".join(f"{alias}.{column}" for alias, columns in _SESSION_COLUMNS.values() for column in columns)
+    + f" FROM {CashierSession._meta.db_table} s "
+    f"JOIN {Cashier._meta.db_table} c ON c.id = s.cashier_id "
+    f"JOIN {Office._meta.db_table} o ON o.id = s.office_id "
+    f"JOIN {Account._meta.db_table} a ON a.id IN (o.cash_account_id, o.commission_account_id) "
+    "WHERE c.user_id = %s AND s.status = %s"
+)
+
+
+def _loaded(model: type[Model], names: tuple[str, ...], values: Sequence[Any]) -> Any:
+    """An instance as a query would load it from these columns, the model's other fields deferred."""
+    given = dict(zip(names, values, strict=True))
+    fields = [field for field in model._meta.concrete_fields if field.attname in given]
+    values = [field.to_python(given[field.attname]) for field in fields]
+    return model.from_db(connection.alias, [field.attname for field in fields], values)
+
+
+def _relate(instance: Model, name: str, related: Model | None) -> None:
+    instance._meta.get_field(name).set_cached_value(instance, related)
+
+
+def open_session_for(user: AbstractBaseUser) -> CashierSession | None:
+    """The user's open cashier session, with its cashier, office and the office's accounts: one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_OPEN_SESSION_SQL, [user.pk, SessionStatus.OPEN.value])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    first, loaded, start = rows[0], {}, 0
+    for model, (_, names) in _SESSION_COLUMNS.items():
+        if model is not Account:  # one per row, below
+            loaded[model] = _loaded(model, names, first[start : start + len(names)])
+        start += len(names)
+    session, cashier, office = loaded[CashierSession], loaded[Cashier], loaded[Office]
+    names = _SESSION_COLUMNS[Account][1]
+    accounts = {account.pk: account for account in (_loaded(Account, names, row[-len(names) :]) for row in rows)}
+    _relate(office, "cash_account", accounts[office.cash_account_id])
+    _relate(office, "commission_account", accounts.get(office.commission_account_id))
+    _relate(cashier, "office", office)
+    _relate(session, "cashier", cashier)
+    _relate(session, "office", office)
+    return session
+
+
+@dataclass(frozen=True)
+class CommissionTerms:
+    """The commission rule in force: ``rate`` is OMR (flat) or percent (percentage), within min and max."""
+
+    kind: str
+    rate: Decimal
+    minimum: Decimal
+    maximum: Decimal | None
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What an office trades on at one moment: its status, the limits in force (office's own rule before
+    the general one, per kind; a kind absent has no limit) and the commission rule in force, if any."""
+
+    office_status: str
+    limits: dict[str, Decimal]
+    commission: CommissionTerms | None
+
+    def limit(self, kind: str) -> Decimal | None:
+        return self.limits.get(kind)
+
+
+# Rules are effective-dated and only ever added: per kind (and per owner: the office or everyone) the one in
+# force is the latest already effective, the newest row on a tie. Status, limits and commission in one
+# round trip, read fresh on every top-up (nothing cached, so a new rule or a suspension applies at once).
+_OFFICES, _LIMITS, _RULES = Office._meta.db_table, Limit._meta.db_table, CommissionRule._meta.db_table
+_TERMS_SQL = f"""
+SELECT 'office', status, CAST(NULL AS BIGINT), CAST(NULL AS NUMERIC), CAST(NULL AS NUMERIC), CAST(NULL AS NUMERIC)
+FROM {_OFFICES} WHERE id = %s
+UNION ALL
+SELECT 'limit', kind, office_id, amount, NULL, NULL FROM (
+    SELECT kind, office_id, amount,
+           ROW_NUMBER() OVER (PARTITION BY kind, office_id ORDER BY effective_from DESC, id DESC) AS n
+    FROM {_LIMITS} WHERE effective_from <= %s AND (office_id = %s OR office_id IS NULL)
+) AS limits WHERE n = 1
+UNION ALL
+SELECT 'commission', kind, office_id, rate, minimum, maximum FROM (
+    SELECT kind, office_id, rate, minimum, maximum,
+           ROW_NUMBER() OVER (PARTITION BY office_id ORDER BY effective_from DESC, id DESC) AS n
+    FROM {_RULES} WHERE effective_from <= %s AND (office_id = %s OR office_id IS NULL)
+) AS rules WHERE n = 1
+"""
+
+
+def terms_in_force(office: Office, at: dt.datetime) -> Terms:
+    """The office's status, limits and commission rule in force at ``at``, read in one query."""
+    when = connection.ops.adapt_datetimefield_value(at)
+    with connection.cursor() as cursor:
+        cursor.execute(_TERMS_SQL, [office.pk, when, office.pk, when, office.pk])
+        rows = cursor.fetchall()
+    status = ""
+    limits: dict[str, Decimal] = {}
+    general_limits: dict[str, Decimal] = {}
+    commission: dict[bool, CommissionTerms] = {}
+    for source, kind, owner, amount, minimum, maximum in rows:
+        if source == "office":
+            status = kind
+        elif source == "limit":
+            (limits if owner is not None else general_limits)[kind] = from_db(amount)
+        else:
+            commission[owner is not None] = CommissionTerms(kind, from_db(amount), from_db(minimum), from_db(maximum))
+    if not status:
+        raise NotFound(f"No office {office.code}.")
+    return Terms(
+        office_status=status,
+        limits={**general_limits, **limits},
+        commission=commission.get(True) or commission.get(False),
     )

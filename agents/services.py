@@ -3,16 +3,20 @@
 Cash top-ups go through ``ledger.services.post``; limits that depend on running totals are checked
 after the post, inside the same transaction, while the ledger holds the float (or drawer) and wallet
 balance rows locked: concurrent top-ups therefore see each other, and a refused one leaves nothing.
+The office's day total is a row (``OfficeDayTotal``) kept by every top-up and void, not a SUM, and all
+that needs no lock (status, limits, commission) is read before the transaction, so the lock is short.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Sum
+from django.db import connection, transaction
+from django.db.models import F, Field, Sum
+from django.db.models.functions import Round
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
@@ -28,29 +32,31 @@ from erial.errors import (
     SessionAlreadyOpen,
     SessionClosed,
 )
-from erial.money import format_amount, is_exact, quantize
+from erial.money import format_amount, from_db, is_exact, quantize
 from erial.roles import Role, grant
 from ledger import services as ledger
 from ledger.businessday import business_day_of, day_bounds
 from ledger.chart import SystemAccount
-from ledger.models import AccountKind, EntryKind, OwnerKind, Wallet
+from ledger.models import AccountKind, Entry, EntryKind, OwnerKind, Wallet
 from ledger.payments import system_account
 from ledger.receipts import new_receipt_number
 from ledger.selectors import balance
 
+from . import selectors
 from .models import (
     Cashier,
     CashierSession,
     CashTopup,
     CommissionKind,
-    CommissionRule,
     Limit,
     LimitKind,
     Office,
+    OfficeDayTotal,
     OfficeKind,
     OfficeStatus,
     SessionStatus,
 )
+from .selectors import CommissionTerms, Terms
 
 ZERO = Decimal("0.000")
 
@@ -248,19 +254,8 @@ def record_float_deposit(
 # --- limits and commission ------------------------------------------------------------------------
 
 
-def limit_in_force(kind: LimitKind, office: Office, at: dt.datetime) -> Decimal | None:
-    """The limit of ``kind`` for this office at ``at``: its own rule if it has one, else the general one."""
-    rules = Limit.objects.filter(kind=kind, effective_from__lte=at).order_by("-effective_from")
-    own = rules.filter(office=office).values_list("amount", flat=True).first()
-    return own if own is not None else rules.filter(office__isnull=True).values_list("amount", flat=True).first()
-
-
-def commission_for(office: Office, amount: Decimal, at: dt.datetime) -> Decimal:
-    """The external agent's commission on a top-up: flat or percentage, within the rule's min and max."""
-    if not office.is_external:
-        return ZERO
-    rules = CommissionRule.objects.filter(effective_from__lte=at).order_by("-effective_from")
-    rule = rules.filter(office=office).first() or rules.filter(office__isnull=True).first()
+def commission_for(rule: CommissionTerms | None, amount: Decimal) -> Decimal:
+    """An external agent's commission on a top-up: flat or percentage, within the rule's min and max."""
     if rule is None:
         return ZERO
     value = rule.rate if rule.kind == CommissionKind.FLAT else quantize(amount * rule.rate / 100)
@@ -281,10 +276,89 @@ def _refuse_over(kind: LimitKind, limit: Decimal | None, used: Decimal, asked: D
         )
 
 
-def _cash_in_today(*, at: dt.datetime, **where) -> Decimal:
-    start, end = day_bounds(business_day_of(at))
-    total = CashTopup.objects.filter(created_at__gte=start, created_at__lt=end, void_entry__isnull=True, **where)
-    return total.aggregate(total=Sum("amount"))["total"] or ZERO
+_DAY_TOTALS, _TOPUPS = OfficeDayTotal._meta.db_table, CashTopup._meta.db_table
+# ROUND keeps SQLite (which adds NUMERIC as binary floats) on whole baisa; on PostgreSQL it changes nothing.
+_ADD_TO_OFFICE_DAY_SQL = (
+    f"INSERT INTO {_DAY_TOTALS} (office_id, business_day, amount) VALUES (%s, %s, %s) "
+    f"ON CONFLICT (office_id, business_day) DO UPDATE SET amount = ROUND({_DAY_TOTALS}.amount + excluded.amount, 3) "
+    "RETURNING amount"
+)
+# The wallet's cash top-ups that business day, at any office, not voided (index agents_topup_wallet_time).
+_WALLET_DAY_SQL = (
+    f", (SELECT COALESCE(SUM(t.amount), 0) FROM {_TOPUPS} t WHERE t.wallet_id = %s AND t.created_at >= %s "
+    "AND t.created_at < %s AND t.void_entry_id IS NULL)"
+)
+
+
+def _running_totals(office: Office, wallet: Wallet | None, day: dt.date, amount: Decimal) -> tuple[Decimal, Decimal]:
+    """Add a top-up to the office's day total; return the new total and, when ``wallet`` is given, the
+    wallet's cash top-ups that day before this one (else zero). One statement on both databases.
+    """
+    ops = connection.ops
+    sql = _ADD_TO_OFFICE_DAY_SQL
+    params = [office.pk, ops.adapt_datefield_value(day), ops.adapt_decimalfield_value(amount, 18, 3)]
+    if wallet is not None:
+        sql += _WALLET_DAY_SQL
+        params += [wallet.pk, *(ops.adapt_datetimefield_value(bound) for bound in day_bounds(day))]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return from_db(row[0]), from_db(row[1]) if wallet is not None else ZERO
+
+
+def _check_running_totals(*, entry: Entry, office: Office, wallet: Wallet, amount: Decimal, terms: Terms) -> None:
+    """The limits on running totals, checked after post() with the float (or drawer) and the wallet locked,
+    so concurrent top-ups see each other. The wallet's day is summed only when its limit is in force; the
+    office's day total is always kept, so a limit set later in the day counts the top-ups before it.
+    """
+    wallet_daily = terms.limit(LimitKind.WALLET_DAILY)
+    office_total, wallet_total = _running_totals(
+        office, wallet if wallet_daily is not None else None, entry.business_day, amount
+    )
+    _refuse_over(
+        LimitKind.OFFICE_DAILY,
+        terms.limit(LimitKind.OFFICE_DAILY),
+        office_total - amount,
+        amount,
+        f"Cash top-ups at {office.code} today",
+    )
+    _refuse_over(LimitKind.WALLET_DAILY, wallet_daily, wallet_total, amount, f"Cash top-ups into {wallet.number} today")
+    limit = terms.limit(LimitKind.WALLET_MAX_BALANCE)
+    if limit is not None:
+        after = entry.balances_after[wallet.account.pk]  # the wallet's balance as post() left it, locked
+        _refuse_over(LimitKind.WALLET_MAX_BALANCE, limit, after - amount, amount, f"The balance of {wallet.number}")
+
+
+#: Attempts at a free receipt number: a collision is about (top-ups so far) / 10^10, so one retry is plenty;
+#: running out means the generator is broken, not bad luck.
+RECEIPT_ATTEMPTS = 5
+
+
+@functools.cache
+def _insert_topup_sql() -> tuple[str, tuple[Field, ...]]:
+    fields = tuple(CashTopup._meta.concrete_fields)
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(CashTopup._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT (receipt_number) DO NOTHING RETURNING id"
+    )
+    return sql, fields
+
+
+def _insert_topup(topup: CashTopup) -> CashTopup:
+    """Store the top-up under a receipt number no other top-up has: a taken number is tried again with a
+    fresh one. ON CONFLICT on that one column leaves the transaction usable, with no savepoint round trips;
+    any other unique violation still raises.
+    """
+    sql, fields = _insert_topup_sql()
+    for _ in range(RECEIPT_ATTEMPTS):
+        topup.receipt_number = new_receipt_number()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [f.get_db_prep_save(getattr(topup, f.attname), connection) for f in fields])
+            if cursor.fetchone() is not None:
+                topup._state.adding, topup._state.db = False, connection.alias
+                return topup
+    raise RuntimeError(f"No free receipt number in {RECEIPT_ATTEMPTS} attempts: is the generator random?")
 
 
 # --- sessions and top-ups -------------------------------------------------------------------------
@@ -292,6 +366,10 @@ def _cash_in_today(*, at: dt.datetime, **where) -> Decimal:
 
 def _require_active(office: Office) -> None:
     status = Office.objects.values_list("status", flat=True).get(pk=office.pk)
+    _refuse_unless_active(office, status)
+
+
+def _refuse_unless_active(office: Office, status: str) -> None:
     if status != OfficeStatus.ACTIVE:
         raise AgentInactive(f"Office {office.code} is {status}: it cannot take transactions.")
 
@@ -316,13 +394,18 @@ def open_session(*, cashier: Cashier, opening_cash: Decimal) -> CashierSession:
         )
 
 
-def _usable_session(session: CashierSession, actor: AbstractBaseUser) -> CashierSession:
+def _check_session(session: CashierSession, actor: AbstractBaseUser) -> None:
+    """The actor's own session, open, of today (the office's status is checked separately)."""
     if session.cashier.user_id != actor.pk:
         raise Forbidden("Only the cashier who opened a session may use it.")
     if session.status != SessionStatus.OPEN:
         raise SessionClosed(f"Session {session.id} is closed: open a new one.")
     if session.business_day != business_day_of(timezone.now()):
         raise SessionClosed(f"Session {session.id} is from {session.business_day}: close it and open today's.")
+
+
+def _usable_session(session: CashierSession, actor: AbstractBaseUser) -> CashierSession:
+    _check_session(session, actor)
     _require_active(session.office)
     return session
 
@@ -338,15 +421,18 @@ def record_cash_topup(
 ) -> CashTopup:
     """Cash paid in at the counter, credited to a wallet: drawer or float -> wallet, plus the agent's
     commission (commission expense -> agent payable). Idempotent end to end: a retry tops up once.
+
+    Everything that needs no lock is read before the transaction, in one query (the office's status, the
+    limits and the commission rule in force); under the ledger's lock of the float (or drawer) and the
+    wallet come only the post, the running totals the limits need and the top-up's row.
     """
     amount = _positive(amount, "The top-up")
-    session = _usable_session(session, actor)
+    _check_session(session, actor)
     office = session.office
-    now = timezone.now()
-    _refuse_over(
-        LimitKind.PER_TRANSACTION, limit_in_force(LimitKind.PER_TRANSACTION, office, now), ZERO, amount, "Per top-up"
-    )
-    commission = commission_for(office, amount, now)
+    terms = selectors.terms_in_force(office, timezone.now())
+    _refuse_unless_active(office, terms.office_status)
+    _refuse_over(LimitKind.PER_TRANSACTION, terms.limit(LimitKind.PER_TRANSACTION), ZERO, amount, "Per top-up")
+    commission = commission_for(terms.commission, amount) if office.is_external else ZERO
     legs = [ledger.Leg(office.cash_account, amount), ledger.Leg(wallet.account, -amount)]
     if commission:
         legs += [
@@ -376,38 +462,18 @@ def record_cash_topup(
             topup = CashTopup.objects.select_related("wallet", "office").get(entry=entry)
             topup.replayed = True
             return topup
-        # Running totals, read while the ledger holds the float/drawer and the wallet locked.
-        _refuse_over(
-            LimitKind.OFFICE_DAILY,
-            limit_in_force(LimitKind.OFFICE_DAILY, office, now),
-            _cash_in_today(at=now, office=office),
-            amount,
-            f"Cash top-ups at {office.code} today",
-        )
-        _refuse_over(
-            LimitKind.WALLET_DAILY,
-            limit_in_force(LimitKind.WALLET_DAILY, office, now),
-            _cash_in_today(at=now, wallet=wallet),
-            amount,
-            f"Cash top-ups into {wallet.number} today",
-        )
-        _refuse_over(
-            LimitKind.WALLET_MAX_BALANCE,
-            limit_in_force(LimitKind.WALLET_MAX_BALANCE, office, now),
-            balance(wallet.account) - amount,
-            amount,
-            f"The balance of {wallet.number}",
-        )
-        topup = CashTopup.objects.create(
-            receipt_number=new_receipt_number(),
-            session=session,
-            office=office,
-            wallet=wallet,
-            amount=amount,
-            commission=commission,
-            entry=entry,
-            created_at=entry.created_at,
-            created_by=actor,
+        _check_running_totals(entry=entry, office=office, wallet=wallet, amount=amount, terms=terms)
+        topup = _insert_topup(
+            CashTopup(
+                session=session,
+                office=office,
+                wallet=wallet,
+                amount=amount,
+                commission=commission,
+                entry=entry,
+                created_at=entry.created_at,
+                created_by=actor,
+            )
         )
     topup.replayed = False
     return topup
@@ -419,7 +485,12 @@ def void_cash_topup(*, topup: CashTopup, actor: AbstractBaseUser, reason: str, i
     """
     with transaction.atomic():
         locked = (
-            CashTopup.objects.select_for_update().select_related("session__cashier", "session__office").get(pk=topup.pk)
+            # The top-up and its session only (closing waits for it), and NO KEY: a top-up at this office
+            # holds the float and then inserts rows that reference the session and office; locking those
+            # rows FOR UPDATE here, before reverse() waits for the float, deadlocked the two.
+            CashTopup.objects.select_for_update(of=("self", "session"), no_key=True)
+            .select_related("session__cashier", "session__office")
+            .get(pk=topup.pk)
         )
         if locked.is_voided:
             locked.replayed = True  # a double click: the top-up is voided, once
@@ -441,6 +512,11 @@ def void_cash_topup(*, topup: CashTopup, actor: AbstractBaseUser, reason: str, i
         locked.void_entry = entry
         locked.voided_at = entry.created_at
         locked.save(update_fields=["void_entry", "voided_at"])
+        # The office's day total is what its daily limit reads: the voided cash no longer counts. Updated
+        # after reverse() locked the float, the order a top-up takes them in too (no deadlock).
+        OfficeDayTotal.objects.filter(office_id=locked.office_id, business_day=locked.entry.business_day).update(
+            amount=Round(F("amount") - locked.amount, 3)
+        )
     locked.replayed = False
     return locked
 
@@ -453,7 +529,13 @@ def close_session(
     """
     counted_cash = _not_negative(counted_cash, "Counted cash")
     with transaction.atomic():
-        locked = CashierSession.objects.select_for_update().select_related("cashier", "office").get(pk=session.pk)
+        # The session only: the office row stays free for the top-ups that reference it while holding the
+        # drawer this close may post to (locking it too could deadlock with them).
+        locked = (
+            CashierSession.objects.select_for_update(of=("self",))
+            .select_related("cashier", "office")
+            .get(pk=session.pk)
+        )
         if locked.cashier.user_id != actor.pk:
             raise Forbidden("Only the cashier who opened a session may close it.")
         if locked.status == SessionStatus.CLOSED:
