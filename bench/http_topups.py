@@ -81,8 +81,9 @@ def topup_targets(figures: hp.Figures) -> list[str]:
 
 
 class LockSpan:
-    """A Django execute wrapper timing one request's statements and how long its first ``FOR UPDATE`` lock
-    is held: from the start of that statement to the commit (``on_commit`` runs right after it)."""
+    """A Django execute wrapper timing one request's statements and how long its first lock is held: from the
+    start of the statement that takes it (``ledger_post(...)``, which locks the floored balances on PostgreSQL,
+    or a ``FOR UPDATE``) to the commit (``on_commit`` runs right after it)."""
 
     def __init__(self) -> None:
         from django.db import connection
@@ -94,7 +95,7 @@ class LockSpan:
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         started = time.perf_counter()
-        if self.locked_at is None and "FOR UPDATE" in sql:
+        if self.locked_at is None and ("FOR UPDATE" in sql or "ledger_post(" in sql):
             self.locked_at = started
             self.connection.on_commit(self.mark_commit)
         try:
