@@ -171,6 +171,8 @@ ERIAL_ONLINE_TOPUP_EXPIRY_MINUTES = int(os.environ.get("ERIAL_ONLINE_TOPUP_EXPIR
 # The issuer printed on receipts and statements and named on the public verification page.
 ERIAL_ISSUER_NAME_EN = os.environ.get("ERIAL_ISSUER_NAME_EN", "Muscat Municipality")
 ERIAL_ISSUER_NAME_AR = os.environ.get("ERIAL_ISSUER_NAME_AR", "بلدية مسقط")
+# Finds a receipt of any kind by its number (the counter's search page; agents may not import topups).
+ERIAL_RECEIPT_LOOKUP = "reports.receipt_lookup.receipt"
 # The finance dashboard flags an external agent once it has used this share of its credit limit
 # (an agent without credit: once its float is spent).
 ERIAL_FLOAT_NEAR_LIMIT_SHARE = Decimal(os.environ.get("ERIAL_FLOAT_NEAR_LIMIT_SHARE", "0.800"))

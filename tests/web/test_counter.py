@@ -540,6 +540,18 @@ def test_a_payment_receipt_can_be_looked_up(counter):
     assert "Bill payment" in text and "L-77" in text and "2.100" in text
 
 
+def test_an_online_top_up_receipt_can_be_looked_up_at_any_office(counter):
+    from tests.reports.test_online_topup_receipts import credited
+
+    topup_ = credited("bank", "7.500", partner_txn_id="BANK-42")
+    page = counter.get(RECEIPTS, {"number": topup_.receipt_number})
+    text = text_of(page)
+    assert "Online top-up" in text and "Paid through" in text and "BANK-42" in text
+    assert 'data-testid="receipt-amount">7.500<' in page.content.decode()
+    arabic = text_of(counter.get(RECEIPTS, {"number": topup_.receipt_number}, HTTP_ACCEPT_LANGUAGE="ar"))
+    assert "طريقة الدفع" in arabic
+
+
 def test_a_mistyped_or_unknown_receipt_number(counter, cashier):
     topup_ = topup(CashierSession.objects.get(cashier=cashier), open_wallet(), "1.000")
     wrong = topup_.receipt_number[:-1] + str((int(topup_.receipt_number[-1]) + 1) % 10)
