@@ -166,6 +166,8 @@ ERIAL_BANK_PAY_URL = os.environ.get("ERIAL_BANK_PAY_URL", "/simulators/bank/pay/
 ERIAL_GATEWAY_PAY_URL = os.environ.get("ERIAL_GATEWAY_PAY_URL", "/simulators/card/pay/")
 ERIAL_SIMULATORS = env_bool("ERIAL_SIMULATORS", DEBUG)
 ERIAL_ONLINE_TOPUP_EXPIRY_MINUTES = int(os.environ.get("ERIAL_ONLINE_TOPUP_EXPIRY_MINUTES", "30"))
+# Days a portal activation code (handed out when a wallet is opened at an office) stays usable.
+ERIAL_ACTIVATION_DAYS = int(os.environ.get("ERIAL_ACTIVATION_DAYS", "30"))
 
 # --- Receipts and reports -------------------------------------------------------------------------
 # The issuer printed on receipts and statements and named on the public verification page.

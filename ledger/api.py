@@ -5,6 +5,7 @@ Views parse, authorise and call one service; the services own every rule. Contra
 
 from __future__ import annotations
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -17,15 +18,18 @@ from erial.api import HasRole, idempotency_key, idempotency_scope
 from erial.errors import AlreadyExists, Forbidden, InvalidRequest, NotFound
 from erial.roles import Role, has_role
 
-from . import payments, wallets
+from . import payments, portal_access, wallets
 from .models import OpeningChannel, Payment, Posting, Service, Wallet
 from .serializers import (
+    AccountOpenedOut,
     AccountOut,
     OpenAccountIn,
     PaymentIn,
     PaymentOut,
+    PortalActivationOut,
     RefundIn,
     RefundOut,
+    ReissuedActivationOut,
     ServiceOut,
     TransactionOut,
     WalletStatusIn,
@@ -58,7 +62,14 @@ def wallet_for(request: Request, number: str, *, staff_roles: tuple[Role, ...]) 
 class AccountListCreate(APIView):
     permission_classes = [HasRole.of(Role.AGENT, Role.ADMIN, Role.CUSTOMER)]
 
-    @extend_schema(request=OpenAccountIn, responses={201: AccountOut}, summary="Open an e-Rial account")
+    @extend_schema(
+        request=OpenAccountIn,
+        responses={201: AccountOpenedOut},
+        summary="Open an e-Rial account",
+        description="Opened by an agent or admin (at an office), the answer also carries `activation_code`: shown "
+        "this once, the holder makes their portal login with it at /portal/activate/. A customer's "
+        "self-registration already has a login and gets none.",
+    )
     def post(self, request: Request) -> Response:
         data = OpenAccountIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -66,19 +77,45 @@ class AccountListCreate(APIView):
         self_registration = not has_role(request.user, Role.AGENT, Role.ADMIN)
         if self_registration and hasattr(request.user, "holder"):
             raise AlreadyExists("You already hold an e-Rial account: one holder may have one wallet.")
-        wallet = wallets.open_wallet(
-            holder_type=fields["holder_type"],
-            national_id=fields["national_id"],
-            phone=fields["phone"],
-            name_en=fields["name"],
-            name_ar=fields["name_ar"],
-            email=fields["email"],
-            channel=OpeningChannel.ONLINE if self_registration else OpeningChannel.OFFICE,
-            actor=request.user,
-            user=request.user if self_registration else None,
-        )
-        wallet = wallets.find_wallet(wallet.number)
-        return Response(AccountOut(wallet).data, status=status.HTTP_201_CREATED)
+        # The wallet and its activation code exist together: an office never hands out a wallet without one.
+        with transaction.atomic():
+            wallet = wallets.open_wallet(
+                holder_type=fields["holder_type"],
+                national_id=fields["national_id"],
+                phone=fields["phone"],
+                name_en=fields["name"],
+                name_ar=fields["name_ar"],
+                email=fields["email"],
+                channel=OpeningChannel.ONLINE if self_registration else OpeningChannel.OFFICE,
+                actor=request.user,
+                user=request.user if self_registration else None,
+            )
+            issued = None
+            if not self_registration:
+                issued = portal_access.issue_activation(holder=wallet.holder, actor=request.user)
+        body = AccountOut(wallets.find_wallet(wallet.number)).data
+        if issued is not None:
+            body.update(PortalActivationOut(issued).data)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class PortalActivationCreate(APIView):
+    """A new portal activation code for a holder whose wallet has no login yet (the old code stops working)."""
+
+    permission_classes = [HasRole.of(Role.AGENT, Role.ADMIN)]
+
+    @extend_schema(
+        request=None,
+        responses={201: ReissuedActivationOut},
+        summary="Issue a new portal activation code",
+        description="For a holder without a portal login (lost, expired or locked code). Any earlier code stops "
+        "working. 409 `already_exists` when the holder already has a login.",
+    )
+    def post(self, request: Request, number: str) -> Response:
+        wallet = wallets.find_wallet(number)
+        issued = portal_access.issue_activation(holder=wallet.holder, actor=request.user)
+        body = ReissuedActivationOut({"account": wallet.number, "code": issued.code, "expires_at": issued.expires_at})
+        return Response(body.data, status=status.HTTP_201_CREATED)
 
 
 class AccountDetail(APIView):

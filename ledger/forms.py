@@ -21,6 +21,7 @@ from erial.money import parse_amount
 from erial.text import western_digits
 
 from .models import HolderType, Service
+from .portal_access import MAX_FAILED_ATTEMPTS, ActivationExpired, ActivationLocked, ActivationUsed, LoginExists
 
 
 def localized_name(obj: Model) -> str:
@@ -140,6 +141,90 @@ class RegisterForm(PortalForm):
 
 
 LOGIN_EXISTS = gettext_lazy("An online login already exists for this number. Log in instead.")
+
+
+class ActivateForm(PortalForm):
+    """Online access for a wallet opened at an office: the wallet, who holds it, the code, a new password.
+
+    The login's username is the civil ID / CR number, as for an online registration, so the login page
+    works the same for everyone.
+    """
+
+    account = forms.CharField(
+        label=gettext_lazy("e-Rial account number"),
+        max_length=20,
+        help_text=gettext_lazy("8 digits, as on the paper you were given at the office."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "dir": "ltr"}),
+    )
+    national_id = forms.CharField(
+        label=gettext_lazy("Civil ID or CR number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "username", "dir": "ltr"}),
+    )
+    code = forms.CharField(
+        label=gettext_lazy("Activation code"),
+        max_length=20,
+        help_text=gettext_lazy("10 letters and digits, for example ABCD-EFGH-JK."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters", "spellcheck": "false", "dir": "ltr"}
+        ),
+    )
+    password1 = forms.CharField(
+        label=gettext_lazy("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=gettext_lazy("Repeat the password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].help_text = " ".join(password_validation.password_validators_help_texts())
+
+    def clean_account(self) -> str:
+        return western_digits(self.cleaned_data.get("account"))
+
+    def clean_national_id(self) -> str:
+        return western_digits(self.cleaned_data.get("national_id")).strip()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        password = data.get("password1")
+        if password and data.get("password2") and password != data["password2"]:
+            self.add_error("password2", _("The two passwords are not the same."))
+        elif password:
+            try:
+                password_validation.validate_password(password)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+    def show_refusal(self, error: errors.DomainError) -> None:
+        """A refused activation, in the reader's language. Wrong number, ID and code read the same on purpose."""
+        if isinstance(error, ActivationExpired):
+            message = _("This activation code has expired. Ask at a municipal office or an agent for a new one.")
+        elif isinstance(error, ActivationLocked):
+            message = _(
+                "This activation code is locked after too many wrong tries. "
+                "Ask at a municipal office or an agent for a new one."
+            )
+        elif isinstance(error, ActivationUsed | LoginExists):
+            message = _("Online access for this account is already set up. Log in instead.")
+        elif isinstance(error, errors.AlreadyExists):
+            self.add_error("national_id", LOGIN_EXISTS)
+            return
+        elif error.extra.get("field") == "password":
+            self.add_error("password1", error.detail)
+            return
+        else:
+            message = _(
+                "The account number, civil ID / CR number or activation code is not right. Check them and "
+                "try again; after %(tries)s wrong tries the code is locked."
+            ) % {"tries": MAX_FAILED_ATTEMPTS}
+        self.add_error(None, message)
 
 
 class ServiceChoiceField(forms.ModelChoiceField):

@@ -120,3 +120,26 @@ class RefundOut(serializers.ModelSerializer):
     class Meta:
         model = Refund
         fields = ["id", "payment", "amount", "fee_returned", "reason", "created_at"]
+
+
+class PortalActivationOut(serializers.Serializer):
+    """A portal activation code, shown this once: the holder makes their own login with it at /portal/activate/."""
+
+    activation_code = serializers.CharField(
+        source="code", help_text="One-time code for the holder's portal login, e.g. ABCD-EFGH-JK. Shown once."
+    )
+    activation_expires_at = serializers.DateTimeField(source="expires_at")
+
+
+class AccountOpenedOut(AccountOut):
+    """An opened account; opened at an office (by an agent or admin), it also carries the holder's activation
+    code. A customer's self-registration already has a login and gets none."""
+
+    activation_code = serializers.CharField(
+        required=False, help_text="Only when opened by an agent or admin: the holder's one-time portal code."
+    )
+    activation_expires_at = serializers.DateTimeField(required=False)
+
+
+class ReissuedActivationOut(PortalActivationOut):
+    account = serializers.CharField()

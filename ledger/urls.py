@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("pay/", views.pay, name="pay"),
     path("register/", views.register, name="register"),
+    path("activate/", views.activate, name="activate"),
     path(
         "login/",
         auth_views.LoginView.as_view(

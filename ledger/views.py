@@ -30,8 +30,8 @@ from erial.errors import DomainError, InvalidRequest
 from erial.money import format_amount
 from erial.roles import Role, grant, has_role
 
-from . import payments, wallets
-from .forms import LOGIN_EXISTS, PayForm, RegisterForm, localized_name, show_refusal
+from . import payments, portal_access, wallets
+from .forms import LOGIN_EXISTS, ActivateForm, PayForm, RegisterForm, localized_name, show_refusal
 from .models import EntryKind, OpeningChannel, Payment, Posting, Service, Wallet, WalletStatus
 
 HISTORY_PAGE_SIZE = 10
@@ -111,6 +111,33 @@ def _open_online_account(data: dict[str, Any]) -> AbstractBaseUser:
     return user
 
 
+def activate(request: HttpRequest) -> HttpResponse:
+    """Online access for a wallet opened at an office: the code from the office makes the holder's login.
+
+    A wrong code is counted against it by the service (and locks it after a few), so this page needs no
+    rate limit of its own.
+    """
+    if request.user.is_authenticated and customer_wallet(request.user):
+        return redirect("portal:dashboard")
+    form = ActivateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = portal_access.activate(
+                wallet_number=data["account"],
+                national_id=data["national_id"],
+                code=data["code"],
+                username=data["national_id"],
+                password=data["password1"],
+            )
+        except DomainError as error:
+            form.show_refusal(error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("portal:dashboard")
+    return render(request, "ledger/portal/activate.html", {"form": form})
+
+
 # --- the account page ---------------------------------------------------------------------------------
 
 
@@ -176,6 +203,8 @@ class HistoryRow:
     amount: str
     balance_after: str
     is_credit: bool
+    #: The movement's entry: reports' template tag finds the receipt it issued, if any (ledger cannot).
+    entry_id: Any = None
 
 
 def _history(wallet: Wallet, page_number: str | None) -> tuple[Page, list[HistoryRow]]:
@@ -198,6 +227,7 @@ def _history(wallet: Wallet, page_number: str | None) -> tuple[Page, list[Histor
                 amount=("+" if amount > 0 else "") + format_amount(amount),
                 balance_after=format_amount(posting.balance_after or Decimal("0")),
                 is_credit=amount > 0,
+                entry_id=posting.entry_id,
             )
         )
     return page, rows

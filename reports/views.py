@@ -4,19 +4,21 @@ it) and the customer portal's statement download."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from erial.errors import InvalidRequest
+from erial.errors import InvalidRequest, NotFound
 from ledger.views import customer_wallet
 
 from . import labels
+from .receipt_lookup import receipt
+from .receipts import SIZES, render_receipt
 from .statement_verification import public_statement
 from .statements import MAX_PERIOD_DAYS, Statement, parse_day, render_statement, statement_data
-from .verification import public_receipt
+from .verification import public_receipt, verification_code, verification_path
 
 
 @require_GET
@@ -79,3 +81,40 @@ def statement_response(data: Statement, request: HttpRequest, *, disposition: st
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_GET
+@never_cache  # personal data, and a cash top-up voided later must print as voided
+def portal_receipt_pdf(request: HttpRequest, receipt_number: str) -> HttpResponse:
+    """The customer's own receipt (payment, refund, cash or online top-up) as a PDF: ``?size=a4|thermal``.
+
+    Someone else's receipt, or one never issued, does not exist (404: numbers are not confirmed to
+    strangers); a mistyped number or an unknown size is a 400 page saying so.
+    """
+    wallet = customer_wallet(request.user)
+    if wallet is None:
+        raise Http404("No such receipt")
+    size = request.GET.get("size", "a4")
+    if size not in SIZES:
+        return _receipt_refused(request, _("The paper size is A4 or thermal (80 mm)."))
+    try:
+        data = receipt(receipt_number)
+    except InvalidRequest:
+        return _receipt_refused(request, _("This is not a receipt number: check it, R and 11 digits."))
+    except NotFound:
+        raise Http404("No such receipt") from None
+    if data.pop("owner_user_id") != request.user.pk:
+        raise Http404("No such receipt")
+    number = data["receipt_number"]
+    data["verification_code"] = verification_code(number)
+    data["verification_url"] = request.build_absolute_uri(verification_path(number))
+    response = HttpResponse(render_receipt(data, size=size), content_type="application/pdf")
+    suffix = "" if size == "a4" else f"-{size}"
+    response["Content-Disposition"] = f'attachment; filename="receipt-{number}{suffix}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _receipt_refused(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "reports/portal_receipt_refused.html", {"message": message}, status=400)

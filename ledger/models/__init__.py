@@ -1,5 +1,6 @@
 """The ledger's models, by subject: the double-entry core, customers' wallets, fee payments."""
 
+from .access import PortalActivation
 from .core import (
     AMOUNT,
     NORMAL_SIGN,
@@ -34,6 +35,7 @@ __all__ = [
     "OpeningChannel",
     "OwnerKind",
     "Payment",
+    "PortalActivation",
     "Posting",
     "Refund",
     "Service",

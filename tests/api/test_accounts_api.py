@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -41,7 +42,11 @@ def test_an_agent_opens_an_account_with_a_readable_checked_number(api):
         "balance": "0.000",
         "available_balance": "0.000",
         "currency": "OMR",
+        # opened at an office: the holder's one-time code for portal access, shown once
+        "activation_code": body["activation_code"],
+        "activation_expires_at": body["activation_expires_at"],
     }
+    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{2}", body["activation_code"])
     number = body["number"]
     assert len(number) == 8 and number.isdigit() and check_digit(number) == "0"
     wallet = Wallet.objects.get(number=number)

@@ -18,6 +18,7 @@ from ledger.models import Payment, Wallet
 from ledger.selectors import balance
 from tests.factories import D, top_up
 from tests.web.conftest import CHROMIUM, PASSWORD, Customer, make_customer, new_national_id
+from tests.web.test_portal_activation import opened_at_office
 
 pytest.importorskip("playwright", reason="playwright is not installed (pip install -e '.[test]')")
 pytest.importorskip("axe_playwright_python", reason="axe-playwright-python is not installed")
@@ -168,6 +169,13 @@ def test_pages_have_no_serious_accessibility_violations_and_fit_a_phone(page: Pa
             page.locator("main form button[type=submit]").click(),
             expect(page.get_by_role("alert")).to_be_visible(),
         ),
+        "activate": lambda: page.goto(f"{base}/portal/activate/"),
+        "activate-errors": lambda: (
+            page.locator("#id_account").fill(customer.wallet.number),
+            page.locator("#id_code").fill("ABCD-EFGH-JK"),
+            page.locator("main form button[type=submit]").click(),
+            expect(page.get_by_role("alert")).to_be_visible(),
+        ),
         "dashboard": lambda: (log_in(page, base, customer), _pay_a_bill(page)),
         "dashboard-errors": lambda: (
             fill_pay_form(page, service="parking_fine", bill="F-1", amount="1.2345"),
@@ -202,3 +210,17 @@ def _pay_a_bill(page: Page) -> None:
     fill_pay_form(page, service="lease_renewal", bill=f"L-{uuid.uuid4().hex[:6]}", amount="2.000")
     page.locator("form.pay-form button[type=submit]").click()
     expect(page.get_by_test_id("receipt-total")).to_have_text("2.100")
+
+
+def test_a_holder_from_an_office_activates_online_access_and_sees_the_account(page: Page, live_server) -> None:
+    holder = opened_at_office()
+    page.goto(f"{live_server.url}/portal/login/")
+    page.get_by_role("link", name="Activate online access").click()
+    page.locator("#id_account").fill(holder.wallet.number)
+    page.locator("#id_national_id").fill(holder.national_id)
+    page.locator("#id_code").fill(holder.code.lower())
+    page.locator("#id_password1").fill(PASSWORD)
+    page.locator("#id_password2").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    expect(page.get_by_test_id("balance")).to_have_text("0.000")
+    shoot(page, "activated-dashboard")

@@ -1,0 +1,159 @@
+"""The customer portal's online top-up: choose an amount and a channel, pay at the partner, come back.
+
+These pages live here, not beside the portal's others in ledger, because ledger may not import topups
+(design §2); they extend the portal's templates and sit under /portal/topup/. Money moves only when the
+partner's signed callback arrives (``services.handle_callback``): the result page just reads the status.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+
+from erial.errors import DomainError, IdempotencyConflict
+from erial.money import format_amount
+from ledger.forms import show_refusal
+from ledger.models import Posting, Wallet, WalletStatus
+from ledger.views import customer_wallet
+
+from . import services
+from .forms import CHANNEL_LABELS, TopupForm
+from .models import Channel, OnlineTopup, TopupStatus
+
+#: Session key: the top-ups this login started from the form, by the form's key (the last few only).
+STARTED = "portal_topups_started"
+KEEP_STARTED = 20
+
+INACTIVE = gettext_lazy(
+    "Your e-Rial account is not active, so it cannot be topped up. Please ask at a municipal office."
+)
+
+
+class _Refused(Exception):
+    """A refusal decided here, before any service is called."""
+
+
+#: What the result page shows for each status.
+_OUTCOME = {
+    TopupStatus.INITIATED: "waiting",
+    TopupStatus.AUTHORISED: "waiting",
+    TopupStatus.COMPLETED: "completed",
+    TopupStatus.FAILED: "failed",
+    TopupStatus.CANCELLED: "failed",
+    TopupStatus.EXPIRED: "expired",
+}
+
+
+@login_required
+@never_cache
+def start(request: HttpRequest) -> HttpResponse:
+    """The form; a valid submission starts the top-up and sends the browser to the partner's page."""
+    wallet = customer_wallet(request.user)
+    if wallet is None:
+        return render(request, "ledger/portal/no_wallet.html", status=403)
+    is_active = wallet.status == WalletStatus.ACTIVE
+    form = TopupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if not is_active:  # the service refuses it too; this says why in the customer's words
+                raise _Refused(INACTIVE)
+            topup = _start_once(request, wallet, form.cleaned_data)
+        except _Refused as refused:
+            form.add_error(None, str(refused))
+        except IdempotencyConflict:
+            form.add_error(None, _("This form was already used for a different top-up. Please fill it in again."))
+        except DomainError as error:
+            show_refusal(form, error)
+        else:
+            return redirect(_partner_url(request, topup))
+    context = {
+        "form": form,
+        # A fresh key per rendering: a refused attempt started nothing, so the next one may be a new request.
+        "topup_key": uuid.uuid4(),
+        "is_active": is_active,
+        "inactive_text": INACTIVE,
+    }
+    return render(request, "topups/portal/start.html", context, status=400 if form.errors else 200)
+
+
+def _start_once(request: HttpRequest, wallet: Wallet, data: dict[str, Any]) -> OnlineTopup:
+    """Start the top-up, or find the one this form's key already started (a double submit, a reload).
+
+    ``services.initiate`` takes no idempotency key (starting a top-up moves no money), so the portal keeps
+    its keys in the login's session, which is stored in the database: the wallet's row is locked while
+    the key is looked up and recorded, so two concurrent submissions of one form start one top-up.
+    """
+    key = str(data["idempotency_key"])
+    fingerprint = f"{format_amount(data['amount'])}:{data['channel']}"
+    with transaction.atomic():
+        Wallet.objects.select_for_update().filter(pk=wallet.pk).exists()
+        started = _stored(request)
+        if key in started:
+            topup_id, seen = started[key]
+            if seen != fingerprint:
+                raise IdempotencyConflict("This form's key already started a different top-up.")
+            return OnlineTopup.objects.get(pk=topup_id, wallet=wallet)
+        topup = services.initiate(wallet=wallet, amount=data["amount"], channel=data["channel"], actor=request.user)
+        started[key] = [str(topup.pk), fingerprint]
+        request.session[STARTED] = dict(list(started.items())[-KEEP_STARTED:])
+        request.session.save()  # inside the lock: the next submission of this form reads it
+    return topup
+
+
+def _stored(request: HttpRequest) -> dict[str, list[str]]:
+    """The keys as stored now (re-read: the copy loaded with this request may predate a concurrent one)."""
+    session = request.session
+    if session.session_key is None:
+        return dict(session.get(STARTED, {}))
+    fresh = type(session)(session_key=session.session_key).load()
+    return dict(fresh.get(STARTED, session.get(STARTED, {})))
+
+
+def _partner_url(request: HttpRequest, topup: OnlineTopup) -> str:
+    """The partner's payment page, told where to send the customer back when they are done."""
+    back = request.build_absolute_uri(reverse("topups:portal-result", args=[topup.pk]))
+    return request.build_absolute_uri(services.redirect_url(topup)) + "&" + urlencode({"return_url": back})
+
+
+@login_required
+@never_cache  # the status changes under the customer's eyes
+def result(request: HttpRequest, topup_id: uuid.UUID) -> HttpResponse:
+    """Where the partner sends the customer back: waiting, completed (with the receipt), failed or expired.
+
+    Only the wallet's owner sees a top-up; to anyone else it does not exist (404).
+    """
+    wallet = customer_wallet(request.user)
+    topup = OnlineTopup.objects.select_related("wallet").filter(pk=topup_id, wallet=wallet).first() if wallet else None
+    if topup is None:
+        raise Http404("No such top-up.")
+    outcome = _OUTCOME.get(TopupStatus(topup.status), "waiting")
+    context = {
+        "topup": topup,
+        "outcome": outcome,
+        "amount": format_amount(topup.amount),
+        "channel": CHANNEL_LABELS[Channel(topup.channel)],
+        "is_bank": topup.channel == Channel.BANK,
+        "balance_after": _balance_after(topup) if outcome == "completed" else None,
+        "partner_url": _partner_url(request, topup) if topup.status == TopupStatus.INITIATED else None,
+    }
+    return render(request, "topups/portal/result.html", context)
+
+
+def _balance_after(topup: OnlineTopup) -> str:
+    """The wallet's balance right after this credit (not today's, which later movements changed)."""
+    after = (
+        Posting.objects.filter(entry_id=topup.entry_id, account_id=topup.wallet.account_id)
+        .values_list("balance_after", flat=True)
+        .first()
+    )
+    return format_amount(after) if after is not None else ""
