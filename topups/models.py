@@ -46,6 +46,11 @@ class OnlineTopup(models.Model):
     entry = models.OneToOneField(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="online_topup")
     failure_reason = models.CharField(max_length=255, blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    #: The client's key for starting this top-up (optional): a retried start returns this top-up, not a second
+    #: one the customer could pay twice. Keys are per client (``idempotency_scope``), as for payments.
+    idempotency_scope = models.CharField(max_length=64, blank=True, default="", editable=False)
+    idempotency_key = models.CharField(max_length=255, blank=True, default="", editable=False)
+    request_fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
@@ -58,6 +63,11 @@ class OnlineTopup(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="topups_amount_positive"),
             models.UniqueConstraint(
                 fields=["channel", "partner_txn_id"], condition=~Q(partner_txn_id=""), name="topups_partner_txn_once"
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_scope", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="topups_started_once_per_key",
             ),
             # A credited top-up always has its receipt; one not credited never shows one.
             models.CheckConstraint(

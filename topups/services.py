@@ -18,12 +18,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
-from erial.errors import DomainError, InvalidAmount, InvalidRequest
-from erial.money import check_currency, format_amount, parse_amount
+from erial.errors import DomainError, IdempotencyConflict, InvalidAmount, InvalidRequest
+from erial.money import check_currency, format_amount, is_exact, parse_amount
 from ledger import services as ledger
 from ledger.chart import SystemAccount
 from ledger.models import EntryKind, Wallet, WalletStatus
@@ -52,14 +52,66 @@ def _new_reference() -> str:
     return "OT" + secrets.token_hex(6).upper()
 
 
-def initiate(*, wallet: Wallet, amount: Decimal, channel: Channel | str, actor: AbstractBaseUser) -> OnlineTopup:
-    """Start an online top-up; the customer is then sent to the partner (``redirect_url``)."""
+def initiate(
+    *,
+    wallet: Wallet,
+    amount: Decimal,
+    channel: Channel | str,
+    actor: AbstractBaseUser,
+    idempotency_key: str = "",
+    scope: str = "",
+) -> OnlineTopup:
+    """Start an online top-up; the customer is then sent to the partner (``redirect_url``).
+
+    With an ``idempotency_key`` a retry (the same key in the same ``scope`` for the same wallet, amount and
+    channel) returns the top-up already started, with ``replayed = True``, however many arrive at once; the
+    same key for another request is a conflict. Starting moves no money, so the key is optional.
+    """
     if channel not in Channel.values:
         raise InvalidRequest(f"channel must be one of {', '.join(Channel.values)}.", field="channel")
+    if not isinstance(amount, Decimal) or amount <= 0 or not is_exact(amount):
+        raise InvalidAmount("The top-up must be a positive amount with at most 3 decimal places.")
+    if idempotency_key:
+        fingerprint = ledger.request_fingerprint("online_topup", wallet.number, format_amount(amount), channel)
+        started = _started_with(scope, idempotency_key, fingerprint)
+        if started is not None:
+            return started
+        try:
+            with transaction.atomic():
+                topup = _initiate(wallet, amount, channel, actor, scope, idempotency_key, fingerprint)
+        except IntegrityError:  # a concurrent start with this key won: its top-up is the answer
+            started = _started_with(scope, idempotency_key, fingerprint)
+            if started is None:
+                raise
+            return started
+        topup.replayed = False
+        return topup
+    topup = _initiate(wallet, amount, channel, actor, "", "", "")
+    topup.replayed = False
+    return topup
+
+
+def _started_with(scope: str, key: str, fingerprint: str) -> OnlineTopup | None:
+    topup = OnlineTopup.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
+    if topup is None:
+        return None
+    if topup.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(f"Idempotency key {key!r} already started another top-up; use a new key.")
+    topup.replayed = True
+    return topup
+
+
+def _initiate(
+    wallet: Wallet,
+    amount: Decimal,
+    channel: Channel | str,
+    actor: AbstractBaseUser,
+    scope: str,
+    key: str,
+    fingerprint: str,
+) -> OnlineTopup:
     if wallet.status != WalletStatus.ACTIVE:
         raise InvalidRequest(f"Account {wallet.number} is {wallet.status}: it cannot be topped up.")
-    if not isinstance(amount, Decimal) or amount <= 0:
-        raise InvalidAmount("The top-up must be a positive amount.")
     minutes = settings.ERIAL_ONLINE_TOPUP_EXPIRY_MINUTES
     return OnlineTopup.objects.create(
         reference=_new_reference(),
@@ -68,6 +120,9 @@ def initiate(*, wallet: Wallet, amount: Decimal, channel: Channel | str, actor: 
         amount=amount,
         created_by=actor,
         expires_at=timezone.now() + dt.timedelta(minutes=minutes),
+        idempotency_scope=scope,
+        idempotency_key=key,
+        request_fingerprint=fingerprint,
     )
 
 

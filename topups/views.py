@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,10 +28,6 @@ from ledger.views import customer_wallet
 from . import services
 from .forms import CHANNEL_LABELS, TopupForm
 from .models import Channel, OnlineTopup, TopupStatus
-
-#: Session key: the top-ups this login started from the form, by the form's key (the last few only).
-STARTED = "portal_topups_started"
-KEEP_STARTED = 20
 
 INACTIVE = gettext_lazy(
     "Your e-Rial account is not active, so it cannot be topped up. Please ask at a municipal office."
@@ -87,36 +82,16 @@ def start(request: HttpRequest) -> HttpResponse:
 
 
 def _start_once(request: HttpRequest, wallet: Wallet, data: dict[str, Any]) -> OnlineTopup:
-    """Start the top-up, or find the one this form's key already started (a double submit, a reload).
-
-    ``services.initiate`` takes no idempotency key (starting a top-up moves no money), so the portal keeps
-    its keys in the login's session, which is stored in the database: the wallet's row is locked while
-    the key is looked up and recorded, so two concurrent submissions of one form start one top-up.
-    """
-    key = str(data["idempotency_key"])
-    fingerprint = f"{format_amount(data['amount'])}:{data['channel']}"
-    with transaction.atomic():
-        Wallet.objects.select_for_update().filter(pk=wallet.pk).exists()
-        started = _stored(request)
-        if key in started:
-            topup_id, seen = started[key]
-            if seen != fingerprint:
-                raise IdempotencyConflict("This form's key already started a different top-up.")
-            return OnlineTopup.objects.get(pk=topup_id, wallet=wallet)
-        topup = services.initiate(wallet=wallet, amount=data["amount"], channel=data["channel"], actor=request.user)
-        started[key] = [str(topup.pk), fingerprint]
-        request.session[STARTED] = dict(list(started.items())[-KEEP_STARTED:])
-        request.session.save()  # inside the lock: the next submission of this form reads it
-    return topup
-
-
-def _stored(request: HttpRequest) -> dict[str, list[str]]:
-    """The keys as stored now (re-read: the copy loaded with this request may predate a concurrent one)."""
-    session = request.session
-    if session.session_key is None:
-        return dict(session.get(STARTED, {}))
-    fresh = type(session)(session_key=session.session_key).load()
-    return dict(fresh.get(STARTED, session.get(STARTED, {})))
+    """Start the top-up, or find the one this form's key already started (a double submit, a reload): the
+    form's hidden key is the service's idempotency key, in this login's own scope."""
+    return services.initiate(
+        wallet=wallet,
+        amount=data["amount"],
+        channel=data["channel"],
+        actor=request.user,
+        idempotency_key=str(data["idempotency_key"]),
+        scope=f"portal:{request.user.pk}",
+    )
 
 
 def _partner_url(request: HttpRequest, topup: OnlineTopup) -> str:

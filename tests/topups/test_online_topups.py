@@ -196,3 +196,53 @@ def test_signature_helpers_round_trip():
     with pytest.raises(signing.BadSignature):
         signing.verify(header, raw + b" ", "s", now=1_700_000_100)
     assert services.CallbackRefused("x").status == 400
+
+
+# --- starting a top-up is safe to retry ------------------------------------------------------------
+
+
+def test_a_start_retried_with_its_key_returns_the_same_top_up_and_another_body_is_a_conflict():
+    owner = make_user(Role.CUSTOMER)
+    wallet = open_wallet(user=owner)
+    client = client_for(owner)
+    body = {"account": wallet.number, "amount": "15.000", "channel": "card"}
+    first = client.post("/api/v1/topups/online/", body, format="json", HTTP_IDEMPOTENCY_KEY="start-1")
+    again = client.post("/api/v1/topups/online/", body, format="json", HTTP_IDEMPOTENCY_KEY="start-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"] and again.json()["reference"] == first.json()["reference"]
+    other = {**body, "amount": "16.000"}
+    conflict = client.post("/api/v1/topups/online/", other, format="json", HTTP_IDEMPOTENCY_KEY="start-1")
+    assert_problem(conflict, 409, "idempotency_conflict")
+    assert OnlineTopup.objects.filter(wallet=wallet.pk).count() == 1
+    # keys are the client's own: another customer's same key starts their own top-up
+    stranger = make_user(Role.CUSTOMER)
+    theirs = open_wallet(user=stranger)
+    response = client_for(stranger).post(
+        "/api/v1/topups/online/", {**body, "account": theirs.number}, format="json", HTTP_IDEMPOTENCY_KEY="start-1"
+    )
+    assert response.status_code == 201 and response.json()["id"] != first.json()["id"]
+    # without a key every start is a new top-up (as api.md has it: starting moves no money)
+    client.post("/api/v1/topups/online/", body, format="json")
+    assert OnlineTopup.objects.filter(wallet=wallet.pk).count() == 2
+    bad = client.post("/api/v1/topups/online/", body, format="json", HTTP_IDEMPOTENCY_KEY="x" * 256)
+    assert_problem(bad, 400, "invalid_request")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_starts_with_one_key_make_one_top_up():
+    from tests.parallel import errors_of, in_parallel
+
+    owner = make_user(Role.CUSTOMER)
+    wallet = open_wallet(user=owner)
+
+    def start_once(_: int):
+        return services.initiate(
+            wallet=wallet, amount=D("5.000"), channel="bank", actor=owner, idempotency_key="same", scope="t"
+        )
+
+    results = in_parallel(8, start_once)
+    assert errors_of(results) == []
+    assert len({outcome.value.pk for outcome in results}) == 1
+    assert sum(not outcome.value.replayed for outcome in results) == 1
+    assert OnlineTopup.objects.filter(wallet=wallet.pk).count() == 1

@@ -28,6 +28,15 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def back_to_the_latest_schema():
+    """Whatever happens, leave the database at the newest migrations for the tests that follow."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def test_top_ups_credited_before_the_migration_get_a_receipt_number_and_the_others_none():
     owner = make_user(Role.CUSTOMER)
     wallet = open_wallet(user=owner)
