@@ -184,3 +184,23 @@ def test_nightly_seal_task_seals_finished_days(settings):
     sealed = seal_previous_day.delay().get()
     assert len(sealed) == 2  # the day of the payment and yesterday (an empty day keeps the chain whole)
     assert DaySeal.objects.count() == 2 and seal_previous_day.delay().get() == []
+
+
+def test_seed_demo_prints_a_working_activation_code_for_the_wallet_opened_at_the_counter(capsys):
+    import re
+
+    from ledger import portal_access
+
+    call_command("seed_demo")
+    call_command("seed_demo")  # a new code each run: the one printed last is the one that works
+    out = capsys.readouterr().out
+    printed = re.findall(r"wallet (\d{8}), civil ID 34567890, activation code ([A-Z0-9-]+)", out)
+    assert len(printed) == 2, out
+    (number, old), (same_number, code) = printed
+    assert number == same_number and old != code
+    user = portal_access.activate(
+        wallet_number=number, national_id="34567890", code=code, username="khalid", password="A-long-pass-42!"
+    )
+    assert user.holder.wallet.number == number
+    call_command("seed_demo")
+    assert "activation code" not in capsys.readouterr().out  # activated: no code to hand out any more

@@ -20,7 +20,7 @@ from rest_framework.authtoken.models import Token
 from agents import services as agents
 from agents.models import CommissionKind, CommissionRule, Office, OfficeStatus
 from erial.roles import Role, grant
-from ledger import payments, services, wallets
+from ledger import payments, portal_access, services, wallets
 from ledger.chart import SystemAccount, ensure_services, ensure_system_chart
 from ledger.models import Account, EntryKind, Holder, IdempotencyKey, OpeningChannel, Service, Wallet
 from ledger.sealing import seal_through
@@ -63,6 +63,26 @@ def _wallet(national_id: str, holder_type: str, name_en: str, name_ar: str, phon
         channel=OpeningChannel.ONLINE,
         user=_user(national_id, Role.CUSTOMER),
     )
+
+
+def _office_wallet(cashier) -> tuple[Wallet, str]:
+    """A wallet opened at the directorate's counter, whose holder has no portal login yet, and a fresh
+    activation code for it (each run issues a new one and revokes the last: it is shown only once)."""
+    holder = Holder.objects.filter(holder_type="individual", national_id="34567890").first()
+    wallet = holder.wallet if holder else None
+    if wallet is None:
+        wallet = wallets.open_wallet(
+            holder_type="individual",
+            national_id="34567890",
+            name_en="Said Al-Hinai",
+            name_ar="سعيد الهنائي",
+            phone="92345678",
+            channel=OpeningChannel.OFFICE,
+            actor=cashier,
+        )
+    if wallet.holder.user_id is not None:
+        return wallet, ""
+    return wallet, portal_access.issue_activation(holder=wallet.holder, actor=cashier).code
 
 
 def _office(
@@ -130,6 +150,7 @@ class Command(BaseCommand):
         drawer, float_ = directorate.cash_account, cafe.cash_account
         cashier = _user("cashier", Role.AGENT)
         agents.add_cashier(office=directorate, user=cashier)
+        walk_in = _office_wallet(cashier)
         sys = {code: Account.objects.get(code=code) for code in SystemAccount}
         bank, clearing = sys[SystemAccount.BANK], sys[SystemAccount.BANK_CLEARING]
 
@@ -263,6 +284,12 @@ class Command(BaseCommand):
             f" 1098765 / {DEMO_PASSWORD} (Muscat Trading, wallet {company.number})"
         )
         self.stdout.write(f"  Counter (/counter/): cashier / {DEMO_PASSWORD} (Muscat directorate)")
+        walk_in_wallet, walk_in_code = walk_in
+        if walk_in_code:
+            self.stdout.write(
+                f"  Opened at the counter (/portal/activate/): wallet {walk_in_wallet.number}, civil ID 34567890,"
+                f" activation code {walk_in_code}"
+            )
         self.stdout.write(
             f"  Counter (/counter/): agent / {DEMO_PASSWORD} (Al Amerat agent, supervisor; float near its credit limit)"
         )
