@@ -10,12 +10,11 @@ that needs no lock (status, limits, commission) is read before the transaction, 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import F, Field, Sum
+from django.db.models import F, Sum
 from django.db.models.functions import Round
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
@@ -39,7 +38,7 @@ from ledger.businessday import business_day_of, day_bounds
 from ledger.chart import SystemAccount
 from ledger.models import AccountKind, Entry, EntryKind, OwnerKind, Wallet
 from ledger.payments import system_account
-from ledger.receipts import new_receipt_number
+from ledger.receipts import insert_with_fresh_receipt, new_receipt_number
 from ledger.selectors import balance
 
 from . import selectors
@@ -329,38 +328,6 @@ def _check_running_totals(*, entry: Entry, office: Office, wallet: Wallet, amoun
         _refuse_over(LimitKind.WALLET_MAX_BALANCE, limit, after - amount, amount, f"The balance of {wallet.number}")
 
 
-#: Attempts at a free receipt number: a collision is about (top-ups so far) / 10^10, so one retry is plenty;
-#: running out means the generator is broken, not bad luck.
-RECEIPT_ATTEMPTS = 5
-
-
-@functools.cache
-def _insert_topup_sql() -> tuple[str, tuple[Field, ...]]:
-    fields = tuple(CashTopup._meta.concrete_fields)
-    quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(CashTopup._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT (receipt_number) DO NOTHING RETURNING id"
-    )
-    return sql, fields
-
-
-def _insert_topup(topup: CashTopup) -> CashTopup:
-    """Store the top-up under a receipt number no other top-up has: a taken number is tried again with a
-    fresh one. ON CONFLICT on that one column leaves the transaction usable, with no savepoint round trips;
-    any other unique violation still raises.
-    """
-    sql, fields = _insert_topup_sql()
-    for _ in range(RECEIPT_ATTEMPTS):
-        topup.receipt_number = new_receipt_number()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [f.get_db_prep_save(getattr(topup, f.attname), connection) for f in fields])
-            if cursor.fetchone() is not None:
-                topup._state.adding, topup._state.db = False, connection.alias
-                return topup
-    raise RuntimeError(f"No free receipt number in {RECEIPT_ATTEMPTS} attempts: is the generator random?")
-
-
 # --- sessions and top-ups -------------------------------------------------------------------------
 
 
@@ -463,7 +430,8 @@ def record_cash_topup(
             topup.replayed = True
             return topup
         _check_running_totals(entry=entry, office=office, wallet=wallet, amount=amount, terms=terms)
-        topup = _insert_topup(
+        # a taken receipt number is drawn again inside the INSERT (ON CONFLICT: no savepoint round trips)
+        topup = insert_with_fresh_receipt(
             CashTopup(
                 session=session,
                 office=office,
@@ -473,7 +441,8 @@ def record_cash_topup(
                 entry=entry,
                 created_at=entry.created_at,
                 created_by=actor,
-            )
+            ),
+            draw=new_receipt_number,
         )
     topup.replayed = False
     return topup

@@ -19,7 +19,7 @@ from . import services
 from .chart import SYSTEM_CHART, SystemAccount
 from .models import Account, EntryKind, FeeRate, Payment, Refund, Service, Wallet
 from .plain_sql import JoinedRow
-from .receipts import is_receipt_collision, retry_on_receipt_collision
+from .receipts import insert_with_fresh_receipt
 from .services import Leg
 
 MAX_BILL_REFERENCE = 64
@@ -114,7 +114,7 @@ def pay_fee(
         "pay_fee", wallet.number, service.code, bill_reference, format_amount(amount), instalment
     )
 
-    def attempt() -> Payment:
+    def book() -> Payment:
         with transaction.atomic():
             now = timezone.now()
             fee = fee_in_force(now)
@@ -139,26 +139,27 @@ def pay_fee(
                 payment.replayed = True
                 return payment
             # The unique (service, bill) index refuses a second payment of the bill; the whole entry goes
-            # back with it (no savepoint needed: the error leaves this atomic block).
-            payment = Payment.objects.create(
-                wallet=wallet,
-                service=service,
-                bill_reference=bill_reference,
-                is_instalment=instalment,
-                amount=amount,
-                fee=fee,
-                entry=entry,
-                created_by=actor,
-                created_at=entry.created_at,
+            # back with it (no savepoint needed: the error leaves this atomic block). A taken receipt
+            # number is drawn again inside the INSERT's own retry.
+            payment = insert_with_fresh_receipt(
+                Payment(
+                    wallet=wallet,
+                    service=service,
+                    bill_reference=bill_reference,
+                    is_instalment=instalment,
+                    amount=amount,
+                    fee=fee,
+                    entry=entry,
+                    created_by=actor,
+                    created_at=entry.created_at,
+                )
             )
             payment.replayed = False
             return payment
 
     try:
-        payment = retry_on_receipt_collision(attempt)
-    except IntegrityError as error:
-        if is_receipt_collision(error):
-            raise
+        payment = book()
+    except IntegrityError:
         raise AlreadyPaid(
             f"Bill {bill_reference} for {service.code} is already paid. If this is a separate instalment, "
             "say so (instalment: true).",
@@ -211,11 +212,7 @@ def refund_payment(
             legs.append(Leg(fee_income, fee_back))
         return legs
 
-    def attempt() -> Refund:
-        with transaction.atomic():
-            return _refund_once()
-
-    def _refund_once() -> Refund:
+    def book() -> Refund:
         entry = services.reverse(
             entry=payment.entry,
             legs=choose_legs,
@@ -230,16 +227,19 @@ def refund_payment(
             refund = Refund.objects.get(entry=entry)
             refund.replayed = True
             return refund
-        refund = Refund.objects.create(
-            payment=payment,
-            amount=amount,
-            fee_returned=chosen["fee"],
-            reason=reason.strip()[:255],
-            entry=entry,
-            created_by=actor,
-            created_at=entry.created_at,
+        refund = insert_with_fresh_receipt(
+            Refund(
+                payment=payment,
+                amount=amount,
+                fee_returned=chosen["fee"],
+                reason=reason.strip()[:255],
+                entry=entry,
+                created_by=actor,
+                created_at=entry.created_at,
+            )
         )
         refund.replayed = False
         return refund
 
-    return retry_on_receipt_collision(attempt)
+    with transaction.atomic():
+        return book()
