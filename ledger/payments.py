@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from erial.errors import AccountInactive, AlreadyPaid, InvalidAmount, InvalidRequest, ReversalExceedsOriginal
 from erial.money import format_amount, from_db, is_exact
+from erial.plain_sql import JoinedRow
 
 from . import services
 from .chart import SYSTEM_CHART, SystemAccount
 from .models import Account, EntryKind, FeeRate, Payment, Refund, Service, Wallet
-from .plain_sql import JoinedRow
 from .receipts import insert_with_fresh_receipt
 from .services import Leg
 

@@ -14,6 +14,7 @@ from django_fsm import TransitionNotAllowed
 
 from erial.errors import AlreadyExists, InvalidRequest, InvalidTransition, NotFound
 from erial.money import format_amount
+from erial.plain_sql import JoinedRow
 from erial.text import western_digits
 
 from . import account_numbers, services
@@ -30,7 +31,6 @@ from .models import (
     Wallet,
     WalletStatus,
 )
-from .plain_sql import JoinedRow
 from .selectors import balance
 
 ZERO = Decimal("0.000")

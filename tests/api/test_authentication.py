@@ -58,3 +58,17 @@ def test_a_deactivated_user_token_stops_working():
     user.save(update_fields=["is_active"])
     assert client.get("/api/v1/services/").status_code == 401
     assert Token.objects.filter(user=user).exists()
+
+
+def test_the_user_it_returns_is_the_orms_user_field_for_field():
+    from erial.auth import TokenWithRolesAuthentication
+
+    user = make_user(Role.AGENT)
+    key = Token.objects.get_or_create(user=user)[0].key
+    found, token = TokenWithRolesAuthentication().authenticate_credentials(key)
+    orm = type(user).objects.get(pk=user.pk)
+    assert {f.attname: getattr(found, f.attname) for f in orm._meta.concrete_fields} == {
+        f.attname: getattr(orm, f.attname) for f in orm._meta.concrete_fields
+    }
+    assert token.key == key and found._erial_roles == {Role.AGENT}
+    assert not found._state.adding

@@ -26,27 +26,29 @@ class JoinedRow:
     layout: tuple[tuple[type[Model], tuple[str, ...]], ...]
 
     @classmethod
-    def build(cls, parts: Sequence[tuple[type[Model], str]], from_where: str) -> JoinedRow:
-        """``parts``: (model, table alias) in the order the objects are wanted; ``from_where`` uses the aliases."""
+    def build(cls, parts: Sequence[tuple[type[Model], str]], from_where: str, extra: Sequence[str] = ()) -> JoinedRow:
+        """``parts``: (model, table alias) in the order the objects are wanted; ``from_where`` uses the aliases;
+        ``extra``: SQL expressions whose values follow the objects, as they come."""
         quote = connection.ops.quote_name
         columns, layout = [], []
         for model, alias in parts:
             fields = model._meta.concrete_fields
             columns += [f"{alias}.{quote(field.column)}" for field in fields]
             layout.append((model, tuple(field.attname for field in fields)))
-        return cls(f"SELECT {', '.join(columns)} {from_where}", tuple(layout))
+        return cls(f"SELECT {', '.join([*columns, *extra])} {from_where}", tuple(layout))
 
-    def fetch(self, params: Sequence[Any]) -> list[Model | None] | None:
-        """The objects of the first row (None for a model whose LEFT JOIN found nothing), or None if no row."""
+    def fetch(self, params: Sequence[Any]) -> list[Any] | None:
+        """The objects of the first row (None for a model whose LEFT JOIN found nothing) then the ``extra``
+        values, or None if there is no row."""
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             row = cursor.fetchone()
         if row is None:
             return None
-        objects: list[Model | None] = []
+        objects: list[Any] = []
         start = 0
         for model, names in self.layout:
             values = row[start : start + len(names)]
             start += len(names)
             objects.append(model.from_db(connection.alias, names, values) if values[0] is not None else None)
-        return objects
+        return [*objects, *row[start:]]
