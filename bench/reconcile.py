@@ -54,8 +54,9 @@ for path in (REPO_ROOT, BENCH_DIR):
 from make_statements import amount_baisa, fee_baisa  # noqa: E402  (bench/ is on the path, see above)
 
 HOST, PORT, USER = "127.0.0.1", 5432, "postgres"
-BASE_DB = "erial_bench_recon"
-RUN_DB = "erial_bench_recon_run"
+#: ERIAL_BENCH_RECON_DB names the base database (the run copy is "<name>_run"): two people can measure at once.
+BASE_DB = os.environ.get("ERIAL_BENCH_RECON_DB", "erial_bench_recon")
+RUN_DB = f"{BASE_DB}_run"
 OUT_DIR = REPO_ROOT / "var" / "bench" / "reconcile"
 WALLETS = 10_000
 WALLET_PREFIX = "recon-w"
@@ -387,7 +388,10 @@ def ours(ds: Dataset) -> dict[str, Any]:
 def child(ds: Dataset) -> dict[str, Any]:
     """Import + match + settle ``ds`` in this process (fresh), then say what came out of it."""
     setup_django(RUN_DB)
+    from django.core.management import call_command
     from django.db.models import Count
+
+    call_command("migrate", verbosity=0, interactive=False)  # a base built before a new migration
 
     from settlements.importing import import_file
     from settlements.models import GatewayBatch, Source, StatementLine

@@ -98,8 +98,11 @@ class StatementLine(models.Model):
     status = models.CharField(max_length=10, choices=LineStatus.choices, default=LineStatus.UNMATCHED)
     #: The ledger entry this line is (one-to-one).
     matched_entry = models.OneToOneField(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    #: The settlement entry that moved it from clearing to the bank.
-    settled_entry = models.ForeignKey(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    #: The settlement entry that moved it from clearing to the bank. Not indexed: nothing looks lines up by
+    #: it (entries are never deleted), and a million-line day would maintain the index for nothing.
+    settled_entry = models.ForeignKey(
+        Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         indexes = [

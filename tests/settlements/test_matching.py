@@ -6,11 +6,14 @@ import pytest
 from django.db import connection
 
 from ledger.businessday import today
+from ledger.chart import SystemAccount
 from ledger.models import Entry, EntryKind
+from ledger.payments import system_account_id
 from ledger.selectors import balance
 from ledger.verification import verify
+from settlements import matching
 from settlements.importing import import_file
-from settlements.models import ExceptionKind, GatewayBatch, LineStatus, ReconException, StatementLine
+from settlements.models import ExceptionKind, GatewayBatch, LineStatus, ReconException, Source, StatementLine
 from settlements.reconciliation import reconcile_day
 from tests.factories import D, system
 from tests.settlements.statements import gateway_csv
@@ -136,3 +139,72 @@ def test_an_import_leaves_the_planner_statistics_counting_its_lines(tmp_path):
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'settlements_statementline'")
         assert cursor.fetchone()[0] == record.line_count == 300
+
+
+@pytest.mark.postgres
+def test_the_day_is_paired_and_written_with_room_to_hash_which_is_given_back_after():
+    """With the default 4 MB a million-line hash spills into batches, and the UPDATE then walks the lines
+    once per batch; the larger ``work_mem`` is for those two statements only, not the rest of the run."""
+    day = today()
+    a, b = paid_online("card", "20.000"), paid_online("card", "10.000")
+    statement(
+        "gateway",
+        day,
+        [
+            {"amount": "19.600", "gross": D("20.000"), "fee": D("0.400"), "reference": a.reference, "batch_id": "B-2"},
+            {"amount": "9.800", "gross": D("10.000"), "fee": D("0.200"), "reference": b.reference, "batch_id": "B-2"},
+        ],
+        batches=[{"batch_id": "B-2", "gross": D("30.000"), "fee": D("0.600"), "net": D("29.400")}],
+    )
+    seen: dict[str, str] = {}
+
+    def spy(execute, sql, params, many, context):
+        for marker in (f"CREATE TEMPORARY TABLE {matching.TABLE}", "UPDATE settlements_statementline AS l"):
+            if sql.lstrip().startswith(marker):
+                context["cursor"].execute("SELECT current_setting('work_mem')")
+                seen[marker.split()[0]] = context["cursor"].fetchone()[0]
+        return execute(sql, params, many, context)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('work_mem')")
+        before = cursor.fetchone()[0]
+    with connection.execute_wrapper(spy):
+        run = reconcile_day(day=day, source="gateway")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('work_mem')")
+        after = cursor.fetchone()[0]
+    assert run.matched == 2
+    assert seen == {"CREATE": matching.HASH_WORK_MEM, "UPDATE": matching.HASH_WORK_MEM}
+    assert after == before != matching.HASH_WORK_MEM
+
+
+def test_lines_are_not_indexed_on_their_settlement_entry():
+    """Nothing looks a line up by its settlement entry: a million-line day would maintain the index for nothing."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, StatementLine._meta.db_table)
+    indexed = [c["columns"] for c in constraints.values() if (c["index"] or c["unique"]) and not c["primary_key"]]
+    assert ["matched_entry_id"] in indexed  # the one-to-one's unique index: the introspection does see indexes
+    assert not any(columns[:1] == ["settled_entry_id"] for columns in indexed)
+
+
+def test_writing_the_pairs_says_how_many_lines_it_wrote():
+    day = today()
+    a, b = paid_online("card", "20.000"), paid_online("card", "10.000")
+    statement(
+        "gateway",
+        day,
+        [
+            {"amount": "19.600", "gross": D("20.000"), "fee": D("0.400"), "reference": a.reference, "batch_id": "B-3"},
+            {"amount": "9.800", "gross": D("10.000"), "fee": D("0.200"), "reference": b.reference, "batch_id": "B-3"},
+            {"amount": "4.900", "gross": D("5.000"), "fee": D("0.100"), "reference": "OTNOWHERE", "batch_id": "B-3"},
+        ],
+    )
+    clearing = system_account_id(SystemAccount.GATEWAY_CLEARING)
+    paired = matching.find_reference_matches(
+        day, Source.GATEWAY, kinds=(EntryKind.ONLINE_TOPUP,), accounts=(clearing,), amount_column="gross"
+    )
+    assert (paired, matching.write_matches()) == (2, 2)
+    assert set(StatementLine.objects.filter(status=LineStatus.MATCHED).values_list("reference", flat=True)) == {
+        a.reference,
+        b.reference,
+    }
