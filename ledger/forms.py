@@ -60,7 +60,42 @@ class LoginForm(AuthenticationForm):
         return western_digits(self.cleaned_data.get("username"))
 
 
-class RegisterForm(PortalForm):
+class NewPasswordForm(PortalForm):
+    """A new login's password, typed twice and checked against AUTH_PASSWORD_VALIDATORS (registration and
+    activation). The new-password fields come last, after the subclass's own."""
+
+    password1 = forms.CharField(
+        label=gettext_lazy("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=gettext_lazy("Repeat the password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("password1", "password2"):  # declared fields of a base class come first: move them last
+            self.fields[name] = self.fields.pop(name)
+        # The rules come from AUTH_PASSWORD_VALIDATORS, in Django's own translated words.
+        self.fields["password1"].help_text = " ".join(password_validation.password_validators_help_texts())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        password = data.get("password1")
+        if password and data.get("password2") and password != data["password2"]:
+            self.add_error("password2", _("The two passwords are not the same."))
+        elif password:
+            try:
+                password_validation.validate_password(password)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class RegisterForm(NewPasswordForm):
     """Self-registration: who the holder is, how to reach them, and the password of their new login."""
 
     holder_type = forms.ChoiceField(
@@ -101,21 +136,6 @@ class RegisterForm(PortalForm):
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "dir": "ltr"}),
     )
-    password1 = forms.CharField(
-        label=gettext_lazy("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    password2 = forms.CharField(
-        label=gettext_lazy("Repeat the password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The rules come from AUTH_PASSWORD_VALIDATORS, in Django's own translated words.
-        self.fields["password1"].help_text = " ".join(password_validation.password_validators_help_texts())
 
     def clean_national_id(self) -> str:
         national_id = western_digits(self.cleaned_data.get("national_id"))
@@ -127,23 +147,11 @@ class RegisterForm(PortalForm):
     def clean_phone(self) -> str:
         return western_digits(self.cleaned_data.get("phone"))
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        password = data.get("password1")
-        if password and data.get("password2") and password != data["password2"]:
-            self.add_error("password2", _("The two passwords are not the same."))
-        elif password:
-            try:
-                password_validation.validate_password(password)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
-        return data
-
 
 LOGIN_EXISTS = gettext_lazy("An online login already exists for this number. Log in instead.")
 
 
-class ActivateForm(PortalForm):
+class ActivateForm(NewPasswordForm):
     """Online access for a wallet opened at an office: the wallet, who holds it, the code, a new password.
 
     The login's username is the civil ID / CR number, as for an online registration, so the login page
@@ -169,38 +177,12 @@ class ActivateForm(PortalForm):
             attrs={"autocomplete": "one-time-code", "autocapitalize": "characters", "spellcheck": "false", "dir": "ltr"}
         ),
     )
-    password1 = forms.CharField(
-        label=gettext_lazy("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    password2 = forms.CharField(
-        label=gettext_lazy("Repeat the password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["password1"].help_text = " ".join(password_validation.password_validators_help_texts())
 
     def clean_account(self) -> str:
         return western_digits(self.cleaned_data.get("account"))
 
     def clean_national_id(self) -> str:
         return western_digits(self.cleaned_data.get("national_id")).strip()
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        password = data.get("password1")
-        if password and data.get("password2") and password != data["password2"]:
-            self.add_error("password2", _("The two passwords are not the same."))
-        elif password:
-            try:
-                password_validation.validate_password(password)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
-        return data
 
     def show_refusal(self, error: errors.DomainError) -> None:
         """A refused activation, in the reader's language. Wrong number, ID and code read the same on purpose."""
