@@ -36,7 +36,7 @@ from erial.roles import Role, grant
 from ledger import services as ledger
 from ledger.businessday import business_day_of, day_bounds
 from ledger.chart import SystemAccount
-from ledger.models import AccountKind, Entry, EntryKind, OwnerKind, Wallet
+from ledger.models import AccountKind, Entry, EntryKind, IdempotencyKey, OwnerKind, Wallet
 from ledger.payments import system_account
 from ledger.receipts import insert_with_fresh_receipt, new_receipt_number
 from ledger.selectors import balance
@@ -377,6 +377,35 @@ def _usable_session(session: CashierSession, actor: AbstractBaseUser) -> Cashier
     return session
 
 
+def _hold_session_open(session: CashierSession) -> bool:
+    """Whether the session is still open, holding it so (FOR SHARE) until this top-up commits.
+
+    A close locks the session row before it counts the top-ups and posts any over/short to the drawer, so it
+    waits for the top-ups in flight, and a top-up that comes after it finds the session closed. Taken before
+    the drawer's lock, in the order close and void take theirs (session, then drawer): no deadlock.
+    """
+    lock = " FOR SHARE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT status FROM {CashierSession._meta.db_table} WHERE id = %s{lock}",
+            [CashierSession._meta.pk.get_db_prep_value(session.pk, connection)],
+        )
+        row = cursor.fetchone()
+    return row is not None and row[0] == SessionStatus.OPEN
+
+
+def _stored_topup(scope: str, idempotency_key: str) -> CashTopup | None:
+    """The top-up an idempotency key already booked, marked as a replay, or None."""
+    topup = (
+        CashTopup.objects.select_related("wallet", "office")
+        .filter(entry_id__in=IdempotencyKey.objects.filter(scope=scope, key=idempotency_key).values("entry_id"))
+        .first()
+    )
+    if topup is not None:
+        topup.replayed = True
+    return topup
+
+
 def record_cash_topup(
     *,
     session: CashierSession,
@@ -394,7 +423,13 @@ def record_cash_topup(
     wallet come only the post, the running totals the limits need and the top-up's row.
     """
     amount = _positive(amount, "The top-up")
-    _check_session(session, actor)
+    try:
+        _check_session(session, actor)
+    except SessionClosed:
+        stored = _stored_topup(scope, idempotency_key)
+        if stored is None:
+            raise
+        return stored  # the retry of a top-up booked before the close: the same answer
     office = session.office
     terms = selectors.terms_in_force(office, timezone.now())
     _refuse_unless_active(office, terms.office_status)
@@ -408,6 +443,11 @@ def record_cash_topup(
         ]
     fingerprint = ledger.request_fingerprint("cash_topup", str(session.pk), wallet.number, format_amount(amount))
     with transaction.atomic():
+        if not _hold_session_open(session):
+            stored = _stored_topup(scope, idempotency_key)
+            if stored is None:
+                raise SessionClosed(f"Session {session.id} is closed: open a new one.")
+            return stored  # the retry of a top-up booked before the close
         try:
             entry = ledger.post(
                 kind=EntryKind.CASH_TOPUP,

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from agents import services
-from agents.models import CashTopup, OfficeDayTotal
-from erial.errors import LimitExceeded
+from agents.models import CashierSession, CashTopup, OfficeDayTotal
+from erial.errors import LimitExceeded, SessionClosed
 from ledger.selectors import balance
 from ledger.verification import verify
 from tests.agents.conftest import make_cashier, make_office, set_limit
@@ -142,4 +142,36 @@ def test_top_ups_and_voids_racing_keep_the_office_day_total_exact_and_within_the
     assert total == sum(t.amount for t in kept) <= D("30.000")
     assert kept.count() == sum(o.ok for o in outcomes[3:]) >= 3  # at least the room the voids did not give
     assert balance(office.cash_account) == D("1000.000") - total
+    assert verify().ok
+
+
+def test_top_ups_racing_the_close_of_their_session_are_counted_or_refused_never_lost_and_never_deadlock():
+    # Given an internal office's session (a close with a difference posts over/short to the same drawer the
+    # top-ups credit from), and 12 top-ups arriving while the cashier closes with a count that is off
+    office = make_office("internal")
+    session = services.open_session(cashier=make_cashier(office), opening_cash=D("10.000"))
+    wallets = [open_wallet() for _ in range(12)]
+
+    def work(i: int):
+        if i == 12:
+            return services.close_session(
+                session=session, counted_cash=D("1.000"), actor=session.cashier.user, note="Counted twice"
+            )
+        return services.record_cash_topup(
+            session=session,
+            wallet=wallets[i],
+            amount=D("2.000"),
+            actor=session.cashier.user,
+            idempotency_key=uuid.uuid4().hex,
+            scope="t",
+        )
+
+    outcomes = in_parallel(13, work)
+    # Then nothing deadlocks: each top-up is either in the session the close counted, or refused as closed
+    assert outcomes[12].ok, outcomes[12].error
+    assert set(errors_of(outcomes)) <= {SessionClosed}
+    session = CashierSession.objects.get(pk=session.pk)  # a protected FSM field: reload, never refresh
+    booked = CashTopup.objects.filter(session=session)
+    assert session.expected_cash == D("10.000") + sum((t.amount for t in booked), D("0.000"))
+    assert booked.count() == sum(o.ok for o in outcomes[:12])
     assert verify().ok

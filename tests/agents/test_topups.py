@@ -292,3 +292,21 @@ class TestVoids:
         services.close_session(session=session, counted_cash=D("10.000"), actor=session.cashier.user)
         with pytest.raises(SessionClosed):
             services.void_cash_topup(topup=t, actor=session.cashier.user, reason="Late", idempotency_key="v")
+
+
+def test_a_retry_after_the_session_closed_replays_and_a_new_top_up_is_refused(ledger_snapshot):
+    office = make_office("internal")
+    session = open_session(office, "5.000")
+    wallet = open_wallet()
+    first = topup(session, wallet, "3.000", key="counter-1")
+    services.close_session(session=session, counted_cash=D("8.000"), actor=session.cashier.user)
+    before = ledger_snapshot()
+    again = topup(session, wallet, "3.000", key="counter-1")  # the cashier's screen retried after the close
+    assert (again.pk, again.replayed) == (first.pk, True)
+    with pytest.raises(SessionClosed):
+        topup(session, wallet, "3.000", key="counter-2")
+    # the check inside the transaction, for a close that lands after the first check passed
+    with mock.patch.object(services, "_check_session"), pytest.raises(SessionClosed):
+        topup(session, wallet, "3.000", key="counter-3")
+    assert ledger_snapshot() == before
+    assert balance(wallet.account) == D("3.000")
