@@ -238,6 +238,8 @@ class Terms:
     office_status: str
     limits: dict[str, Decimal]
     commission: CommissionTerms | None
+    #: The status of the session asked about (``terms_in_force(..., session=...)``), held until commit.
+    session_status: str | None = None
 
     def limit(self, kind: str) -> Decimal | None:
         return self.limits.get(kind)
@@ -265,19 +267,38 @@ SELECT 'commission', kind, office_id, rate, minimum, maximum FROM (
 """
 
 
-def terms_in_force(office: Office, at: dt.datetime) -> Terms:
-    """The office's status, limits and commission rule in force at ``at``, read in one query."""
+def _session_row_sql() -> str:
+    """The session's status, its row held (FOR SHARE) until commit: a close, which locks it, waits."""
+    lock = " FOR SHARE" if connection.features.has_select_for_update else ""
+    return (
+        "UNION ALL SELECT 'session', (SELECT status FROM "
+        f"{CashierSession._meta.db_table} WHERE id = %s{lock}), NULL, NULL, NULL, NULL"
+    )
+
+
+def terms_in_force(office: Office, at: dt.datetime, *, session: CashierSession | None = None) -> Terms:
+    """The office's status, limits and commission rule in force at ``at``, read in one query; with a
+    ``session``, its status too, the row held for the rest of the transaction (see record_cash_topup)."""
     when = connection.ops.adapt_datetimefield_value(at)
+    sql, params = _TERMS_SQL, [office.pk, when, office.pk, when, office.pk]
+    if session is not None:
+        sql, params = (
+            sql + _session_row_sql(),
+            [*params, CashierSession._meta.pk.get_db_prep_value(session.pk, connection)],
+        )
     with connection.cursor() as cursor:
-        cursor.execute(_TERMS_SQL, [office.pk, when, office.pk, when, office.pk])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     status = ""
+    session_status = None
     limits: dict[str, Decimal] = {}
     general_limits: dict[str, Decimal] = {}
     commission: dict[bool, CommissionTerms] = {}
     for source, kind, owner, amount, minimum, maximum in rows:
         if source == "office":
             status = kind
+        elif source == "session":
+            session_status = kind
         elif source == "limit":
             (limits if owner is not None else general_limits)[kind] = from_db(amount)
         else:
@@ -288,4 +309,5 @@ def terms_in_force(office: Office, at: dt.datetime) -> Terms:
         office_status=status,
         limits={**general_limits, **limits},
         commission=commission.get(True) or commission.get(False),
+        session_status=session_status,
     )

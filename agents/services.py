@@ -377,23 +377,6 @@ def _usable_session(session: CashierSession, actor: AbstractBaseUser) -> Cashier
     return session
 
 
-def _hold_session_open(session: CashierSession) -> bool:
-    """Whether the session is still open, holding it so (FOR SHARE) until this top-up commits.
-
-    A close locks the session row before it counts the top-ups and posts any over/short to the drawer, so it
-    waits for the top-ups in flight, and a top-up that comes after it finds the session closed. Taken before
-    the drawer's lock, in the order close and void take theirs (session, then drawer): no deadlock.
-    """
-    lock = " FOR SHARE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT status FROM {CashierSession._meta.db_table} WHERE id = %s{lock}",
-            [CashierSession._meta.pk.get_db_prep_value(session.pk, connection)],
-        )
-        row = cursor.fetchone()
-    return row is not None and row[0] == SessionStatus.OPEN
-
-
 def _stored_topup(scope: str, idempotency_key: str) -> CashTopup | None:
     """The top-up an idempotency key already booked, marked as a replay, or None."""
     topup = (
@@ -418,8 +401,10 @@ def record_cash_topup(
     """Cash paid in at the counter, credited to a wallet: drawer or float -> wallet, plus the agent's
     commission (commission expense -> agent payable). Idempotent end to end: a retry tops up once.
 
-    Everything that needs no lock is read before the transaction, in one query (the office's status, the
-    limits and the commission rule in force); under the ledger's lock of the float (or drawer) and the
+    One query reads the office's status, the limits and the commission rule in force, and holds the session
+    open (FOR SHARE) before any ledger lock is taken: a close, which locks the session, waits for the
+    top-ups in flight, and a top-up after it finds the session closed; session before drawer is the order
+    close and void take them too, so none deadlocks. Under the ledger's lock of the float (or drawer) and the
     wallet come only the post, the running totals the limits need and the top-up's row.
     """
     amount = _positive(amount, "The top-up")
@@ -431,23 +416,23 @@ def record_cash_topup(
             raise
         return stored  # the retry of a top-up booked before the close: the same answer
     office = session.office
-    terms = selectors.terms_in_force(office, timezone.now())
-    _refuse_unless_active(office, terms.office_status)
-    _refuse_over(LimitKind.PER_TRANSACTION, terms.limit(LimitKind.PER_TRANSACTION), ZERO, amount, "Per top-up")
-    commission = commission_for(terms.commission, amount) if office.is_external else ZERO
-    legs = [ledger.Leg(office.cash_account, amount), ledger.Leg(wallet.account, -amount)]
-    if commission:
-        legs += [
-            ledger.Leg(system_account(SystemAccount.COMMISSION_EXPENSE), commission),
-            ledger.Leg(office.commission_account, -commission),
-        ]
     fingerprint = ledger.request_fingerprint("cash_topup", str(session.pk), wallet.number, format_amount(amount))
     with transaction.atomic():
-        if not _hold_session_open(session):
+        terms = selectors.terms_in_force(office, timezone.now(), session=session)
+        if terms.session_status != SessionStatus.OPEN:
             stored = _stored_topup(scope, idempotency_key)
             if stored is None:
                 raise SessionClosed(f"Session {session.id} is closed: open a new one.")
             return stored  # the retry of a top-up booked before the close
+        _refuse_unless_active(office, terms.office_status)
+        _refuse_over(LimitKind.PER_TRANSACTION, terms.limit(LimitKind.PER_TRANSACTION), ZERO, amount, "Per top-up")
+        commission = commission_for(terms.commission, amount) if office.is_external else ZERO
+        legs = [ledger.Leg(office.cash_account, amount), ledger.Leg(wallet.account, -amount)]
+        if commission:
+            legs += [
+                ledger.Leg(system_account(SystemAccount.COMMISSION_EXPENSE), commission),
+                ledger.Leg(office.commission_account, -commission),
+            ]
         try:
             entry = ledger.post(
                 kind=EntryKind.CASH_TOPUP,
