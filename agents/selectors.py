@@ -20,6 +20,7 @@ from ledger.businessday import day_bounds
 from ledger.models import Account, Payment, Refund
 from ledger.receipts import normalise_receipt_number
 
+from . import terms_function
 from .models import Cashier, CashierSession, CashTopup, CommissionRule, Limit, Office, SessionStatus
 
 ZERO = Decimal("0.000")
@@ -280,12 +281,13 @@ def terms_in_force(office: Office, at: dt.datetime, *, session: CashierSession |
     """The office's status, limits and commission rule in force at ``at``, read in one query; with a
     ``session``, its status too, the row held for the rest of the transaction (see record_cash_topup)."""
     when = connection.ops.adapt_datetimefield_value(at)
-    sql, params = _TERMS_SQL, [office.pk, when, office.pk, when, office.pk]
-    if session is not None:
-        sql, params = (
-            sql + _session_row_sql(),
-            [*params, CashierSession._meta.pk.get_db_prep_value(session.pk, connection)],
-        )
+    session_id = CashierSession._meta.pk.get_db_prep_value(session.pk, connection) if session is not None else None
+    if connection.vendor == "postgresql":  # the same query in a function: planned once per connection
+        sql, params = terms_function.CALL_SQL, [office.pk, when, session_id]
+    else:
+        sql, params = _TERMS_SQL, [office.pk, when, office.pk, when, office.pk]
+        if session is not None:
+            sql, params = sql + _session_row_sql(), [*params, session_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -160,7 +160,33 @@ def test_running_totals_are_read_only_when_a_limit_needs_them(external_office, m
     monkeypatch.setattr(services, "balance", no_second_read)
     busy = statements(session, wallet, "1.000")
     assert sum("SUM(" in sql for sql in busy) == 1
-    assert sum("agents_limit" in sql for sql in busy) == 1  # every limit and the commission rule: one read
+    # every limit, the commission rule and the session's hold: one read (a function call on PostgreSQL)
+    assert sum("agents_limit" in sql or "agents_terms(" in sql for sql in busy) == 1
+
+
+@pytest.mark.postgres
+def test_the_terms_function_gives_the_rows_of_the_plain_query(external_office):
+    from django.db import connection
+    from django.utils import timezone
+
+    from agents import selectors, terms_function
+
+    session = open_session(external_office)
+    set_limit("wallet_daily", "100.000")
+    set_limit("office_daily", "70.000", office=external_office)
+    set_limit("office_daily", "90.000")
+    set_commission("flat", "0.100")
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    office = external_office.pk
+    with connection.cursor() as cursor:
+        cursor.execute(terms_function.CALL_SQL, [office, now, session.pk])
+        by_function = sorted(cursor.fetchall(), key=repr)
+        cursor.execute(
+            selectors._TERMS_SQL + selectors._session_row_sql(), [office, now, office, now, office, session.pk]
+        )
+        by_query = sorted(cursor.fetchall(), key=repr)
+    assert by_function == by_query
+    assert ("session", "open", None, None, None, None) in by_function
 
 
 def test_the_wallet_max_balance_uses_the_balance_post_left(external_office, ledger_snapshot):
