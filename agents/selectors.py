@@ -20,7 +20,7 @@ from ledger.businessday import day_bounds
 from ledger.models import Account, Payment, Refund
 from ledger.receipts import normalise_receipt_number
 
-from . import terms_function
+from . import session_function, terms_function
 from .models import Cashier, CashierSession, CashTopup, CommissionRule, Limit, Office, SessionStatus
 
 ZERO = Decimal("0.000")
@@ -200,8 +200,10 @@ def _relate(instance: Model, name: str, related: Model | None) -> None:
 
 def open_session_for(user: AbstractBaseUser) -> CashierSession | None:
     """The user's open cashier session, with its cashier, office and the office's accounts: one query."""
+    # On PostgreSQL the same query in a function (agents/session_function.py): planned once per connection.
+    sql = session_function.CALL_SQL if connection.vendor == "postgresql" else _OPEN_SESSION_SQL
     with connection.cursor() as cursor:
-        cursor.execute(_OPEN_SESSION_SQL, [user.pk, SessionStatus.OPEN.value])
+        cursor.execute(sql, [user.pk, SessionStatus.OPEN.value])
         rows = cursor.fetchall()
     if not rows:
         return None

@@ -283,3 +283,21 @@ def test_the_api_refuses_a_non_cashier_and_a_cashier_without_a_session(internal_
     services.open_session(cashier=cashier, opening_cash=D("0"))
     done = client.post("/api/v1/topups/cash/", body, format="json", HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex)
     assert done.status_code == 201 and done.json()["office"] == internal_office.code
+
+
+@pytest.mark.postgres
+def test_the_open_session_function_gives_the_rows_of_the_plain_query(external_office):
+    from django.db import connection
+
+    from agents import selectors, session_function
+
+    session = open_session(external_office)
+    user = session.cashier.user_id
+    with connection.cursor() as cursor:
+        cursor.execute(session_function.CALL_SQL, [user, "open"])
+        by_function = sorted(cursor.fetchall(), key=repr)
+        cursor.execute(selectors._OPEN_SESSION_SQL, [user, "open"])
+        by_query = sorted(cursor.fetchall(), key=repr)
+    assert by_function == by_query and len(by_function) == 2  # the float and the commission payable
+    found = selectors.open_session_for(session.cashier.user)
+    assert found.pk == session.pk and found.office.cash_account.pk == external_office.cash_account_id
