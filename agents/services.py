@@ -38,7 +38,7 @@ from ledger.businessday import business_day_of, day_bounds
 from ledger.chart import SystemAccount
 from ledger.models import AccountKind, Entry, EntryKind, IdempotencyKey, OwnerKind, Wallet
 from ledger.payments import system_account
-from ledger.receipts import insert_with_fresh_receipt, new_receipt_number
+from ledger.receipts import insert_with_fresh_receipt, new_receipt_number, receipt_insert_sql
 from ledger.selectors import balance
 
 from . import selectors
@@ -305,15 +305,53 @@ def _running_totals(office: Office, wallet: Wallet | None, day: dt.date, amount:
     return from_db(row[0]), from_db(row[1]) if wallet is not None else ZERO
 
 
-def _check_running_totals(*, entry: Entry, office: Office, wallet: Wallet, amount: Decimal, terms: Terms) -> None:
+def _insert_with_totals(
+    topup: CashTopup, wallet: Wallet | None, day: dt.date, amount: Decimal
+) -> tuple[Decimal, Decimal]:
+    """PostgreSQL: add the top-up to the office's day total and insert its row in one statement; return the
+    new office total and, when ``wallet`` is given, the wallet's top-ups that day before this one (the
+    statement's snapshot does not see its own row). A receipt number already taken raises ``_ReceiptTaken``
+    (the caller books the whole top-up again)."""
+    insert_sql, fields = receipt_insert_sql(CashTopup)
+    ops = connection.ops
+    topup.receipt_number = new_receipt_number()
+    day_params = [topup.office_id, ops.adapt_datefield_value(day), ops.adapt_decimalfield_value(amount, 18, 3)]
+    wallet_sum, wallet_params = "0", []
+    if wallet is not None:
+        wallet_sum = _WALLET_DAY_SQL.removeprefix(", ")
+        wallet_params = [wallet.pk, *(ops.adapt_datetimefield_value(bound) for bound in day_bounds(day))]
+    sql = (
+        f"WITH day AS ({_ADD_TO_OFFICE_DAY_SQL}) "
+        + insert_sql.removesuffix(" RETURNING 1")
+        + f" RETURNING (SELECT amount FROM day), {wallet_sum}"
+    )
+    row_params = [f.get_db_prep_save(f.pre_save(topup, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*day_params, *row_params, *wallet_params])
+        row = cursor.fetchone()
+    if row is None:
+        raise _ReceiptTaken
+    topup._state.adding, topup._state.db = False, connection.alias
+    return from_db(row[0]), from_db(row[1])
+
+
+def _check_running_totals(
+    *,
+    entry: Entry,
+    office: Office,
+    wallet: Wallet,
+    amount: Decimal,
+    terms: Terms,
+    totals: tuple[Decimal, Decimal] | None = None,
+) -> None:
     """The limits on running totals, checked after post() with the float (or drawer) and the wallet locked,
     so concurrent top-ups see each other. The wallet's day is summed only when its limit is in force; the
     office's day total is always kept, so a limit set later in the day counts the top-ups before it.
     """
     wallet_daily = terms.limit(LimitKind.WALLET_DAILY)
-    office_total, wallet_total = _running_totals(
-        office, wallet if wallet_daily is not None else None, entry.business_day, amount
-    )
+    if totals is None:
+        totals = _running_totals(office, wallet if wallet_daily is not None else None, entry.business_day, amount)
+    office_total, wallet_total = totals
     _refuse_over(
         LimitKind.OFFICE_DAILY,
         terms.limit(LimitKind.OFFICE_DAILY),
@@ -415,60 +453,90 @@ def record_cash_topup(
         if stored is None:
             raise
         return stored  # the retry of a top-up booked before the close: the same answer
-    office = session.office
     fingerprint = ledger.request_fingerprint("cash_topup", str(session.pk), wallet.number, format_amount(amount))
-    with transaction.atomic():
-        terms = selectors.terms_in_force(office, timezone.now(), session=session)
-        if terms.session_status != SessionStatus.OPEN:
-            stored = _stored_topup(scope, idempotency_key)
-            if stored is None:
-                raise SessionClosed(f"Session {session.id} is closed: open a new one.")
-            return stored  # the retry of a top-up booked before the close
-        _refuse_unless_active(office, terms.office_status)
-        _refuse_over(LimitKind.PER_TRANSACTION, terms.limit(LimitKind.PER_TRANSACTION), ZERO, amount, "Per top-up")
-        commission = commission_for(terms.commission, amount) if office.is_external else ZERO
-        legs = [ledger.Leg(office.cash_account, amount), ledger.Leg(wallet.account, -amount)]
-        if commission:
-            legs += [
-                ledger.Leg(system_account(SystemAccount.COMMISSION_EXPENSE), commission),
-                ledger.Leg(office.commission_account, -commission),
-            ]
+    for _ in range(RECEIPT_ATTEMPTS):
         try:
-            entry = ledger.post(
-                kind=EntryKind.CASH_TOPUP,
-                legs=legs,
-                idempotency_key=idempotency_key,
-                scope=scope,
-                actor=actor,
-                memo=f"Cash top-up at {office.code}",
-                request_fingerprint=fingerprint,
-                metadata={"office": office.code, "session": str(session.pk), "wallet": wallet.number},
-            )
-        except LimitExceeded as refused:  # the float's floor is the agent's credit limit
-            raise LimitExceeded(
-                f"The float of {office.code} (with its credit limit) does not cover this top-up. {refused.detail}",
-                limit="float",
-                **refused.extra,
-            ) from None
-        if entry.replayed:
-            topup = CashTopup.objects.select_related("wallet", "office").get(entry=entry)
-            topup.replayed = True
-            return topup
+            with transaction.atomic():
+                return _book_topup(session, wallet, amount, actor, idempotency_key, scope, fingerprint)
+        except _ReceiptTaken:  # rolled back whole (key, entry, totals): book it again with a new number
+            continue
+    raise RuntimeError(f"No free receipt number in {RECEIPT_ATTEMPTS} attempts: is the generator random?")
+
+
+#: Attempts at booking a top-up under a fresh receipt number (a collision is about 1 in 10^10 / top-ups).
+RECEIPT_ATTEMPTS = 5
+
+
+class _ReceiptTaken(Exception):
+    """The drawn receipt number belongs to another top-up (PostgreSQL's one-statement path)."""
+
+
+def _book_topup(
+    session: CashierSession,
+    wallet: Wallet,
+    amount: Decimal,
+    actor: AbstractBaseUser,
+    idempotency_key: str,
+    scope: str,
+    fingerprint: str,
+) -> CashTopup:
+    """The transaction of ``record_cash_topup``: terms and the session's hold, the post, the running totals
+    and the top-up's row (on PostgreSQL the last two in one statement)."""
+    office = session.office
+    terms = selectors.terms_in_force(office, timezone.now(), session=session)
+    if terms.session_status != SessionStatus.OPEN:
+        stored = _stored_topup(scope, idempotency_key)
+        if stored is None:
+            raise SessionClosed(f"Session {session.id} is closed: open a new one.")
+        return stored  # the retry of a top-up booked before the close
+    _refuse_unless_active(office, terms.office_status)
+    _refuse_over(LimitKind.PER_TRANSACTION, terms.limit(LimitKind.PER_TRANSACTION), ZERO, amount, "Per top-up")
+    commission = commission_for(terms.commission, amount) if office.is_external else ZERO
+    legs = [ledger.Leg(office.cash_account, amount), ledger.Leg(wallet.account, -amount)]
+    if commission:
+        legs += [
+            ledger.Leg(system_account(SystemAccount.COMMISSION_EXPENSE), commission),
+            ledger.Leg(office.commission_account, -commission),
+        ]
+    try:
+        entry = ledger.post(
+            kind=EntryKind.CASH_TOPUP,
+            legs=legs,
+            idempotency_key=idempotency_key,
+            scope=scope,
+            actor=actor,
+            memo=f"Cash top-up at {office.code}",
+            request_fingerprint=fingerprint,
+            metadata={"office": office.code, "session": str(session.pk), "wallet": wallet.number},
+        )
+    except LimitExceeded as refused:  # the float's floor is the agent's credit limit
+        raise LimitExceeded(
+            f"The float of {office.code} (with its credit limit) does not cover this top-up. {refused.detail}",
+            limit="float",
+            **refused.extra,
+        ) from None
+    if entry.replayed:
+        topup = CashTopup.objects.select_related("wallet", "office").get(entry=entry)
+        topup.replayed = True
+        return topup
+    topup = CashTopup(
+        session=session,
+        office=office,
+        wallet=wallet,
+        amount=amount,
+        commission=commission,
+        entry=entry,
+        created_at=entry.created_at,
+        created_by=actor,
+    )
+    if connection.vendor == "postgresql":
+        summed = wallet if terms.limit(LimitKind.WALLET_DAILY) is not None else None
+        totals = _insert_with_totals(topup, summed, entry.business_day, amount)
+        _check_running_totals(entry=entry, office=office, wallet=wallet, amount=amount, terms=terms, totals=totals)
+    else:
         _check_running_totals(entry=entry, office=office, wallet=wallet, amount=amount, terms=terms)
         # a taken receipt number is drawn again inside the INSERT (ON CONFLICT: no savepoint round trips)
-        topup = insert_with_fresh_receipt(
-            CashTopup(
-                session=session,
-                office=office,
-                wallet=wallet,
-                amount=amount,
-                commission=commission,
-                entry=entry,
-                created_at=entry.created_at,
-                created_by=actor,
-            ),
-            draw=new_receipt_number,
-        )
+        insert_with_fresh_receipt(topup, draw=new_receipt_number)
     topup.replayed = False
     return topup
 

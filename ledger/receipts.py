@@ -71,7 +71,7 @@ def retry_on_receipt_collision(action: Callable[[], T]) -> T:
 
 
 @functools.cache
-def _insert_sql(model: type[Model]) -> tuple[str, tuple[Field, ...]]:
+def receipt_insert_sql(model: type[Model]) -> tuple[str, tuple[Field, ...]]:
     fields = tuple(model._meta.concrete_fields)
     quote = connection.ops.quote_name
     sql = (
@@ -89,7 +89,7 @@ def insert_with_fresh_receipt(instance: M, *, draw: Callable[[], str] | None = N
     SQL built once per model: the ORM's INSERT cost more to build than to run on the payment path.
     """
     draw = draw or new_receipt_number
-    sql, fields = _insert_sql(type(instance))
+    sql, fields = receipt_insert_sql(type(instance))
     for _ in range(INSERT_ATTEMPTS):
         instance.receipt_number = draw()
         with connection.cursor() as cursor:
