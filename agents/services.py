@@ -38,7 +38,13 @@ from ledger.businessday import business_day_of, day_bounds
 from ledger.chart import SystemAccount
 from ledger.models import AccountKind, Entry, EntryKind, IdempotencyKey, OwnerKind, Wallet
 from ledger.payments import system_account
-from ledger.receipts import insert_with_fresh_receipt, new_receipt_number, receipt_insert_sql
+from ledger.receipts import (
+    INSERT_ATTEMPTS,
+    NoFreeReceiptNumber,
+    insert_with_fresh_receipt,
+    new_receipt_number,
+    receipt_insert_sql,
+)
 from ledger.selectors import balance
 
 from . import selectors
@@ -448,23 +454,24 @@ def record_cash_topup(
     amount = _positive(amount, "The top-up")
     try:
         _check_session(session, actor)
-    except SessionClosed:
-        stored = _stored_topup(scope, idempotency_key)
-        if stored is None:
-            raise
-        return stored  # the retry of a top-up booked before the close: the same answer
+    except SessionClosed as closed:
+        return _replay_or_refuse(closed, scope, idempotency_key)
     fingerprint = ledger.request_fingerprint("cash_topup", str(session.pk), wallet.number, format_amount(amount))
-    for _ in range(RECEIPT_ATTEMPTS):
+    for _ in range(INSERT_ATTEMPTS):
         try:
             with transaction.atomic():
                 return _book_topup(session, wallet, amount, actor, idempotency_key, scope, fingerprint)
         except _ReceiptTaken:  # rolled back whole (key, entry, totals): book it again with a new number
             continue
-    raise RuntimeError(f"No free receipt number in {RECEIPT_ATTEMPTS} attempts: is the generator random?")
+    raise NoFreeReceiptNumber()
 
 
-#: Attempts at booking a top-up under a fresh receipt number (a collision is about 1 in 10^10 / top-ups).
-RECEIPT_ATTEMPTS = 5
+def _replay_or_refuse(closed: SessionClosed, scope: str, idempotency_key: str) -> CashTopup:
+    """A closed session takes no new top-up, but the retry of one booked before the close gets its answer."""
+    stored = _stored_topup(scope, idempotency_key)
+    if stored is None:
+        raise closed
+    return stored
 
 
 class _ReceiptTaken(Exception):
@@ -484,11 +491,10 @@ def _book_topup(
     and the top-up's row (on PostgreSQL the last two in one statement)."""
     office = session.office
     terms = selectors.terms_in_force(office, timezone.now(), session=session)
-    if terms.session_status != SessionStatus.OPEN:
-        stored = _stored_topup(scope, idempotency_key)
-        if stored is None:
-            raise SessionClosed(f"Session {session.id} is closed: open a new one.")
-        return stored  # the retry of a top-up booked before the close
+    if terms.session_status != SessionStatus.OPEN:  # closed since the check above
+        return _replay_or_refuse(
+            SessionClosed(f"Session {session.id} is closed: open a new one."), scope, idempotency_key
+        )
     _refuse_unless_active(office, terms.office_status)
     _refuse_over(LimitKind.PER_TRANSACTION, terms.limit(LimitKind.PER_TRANSACTION), ZERO, amount, "Per top-up")
     commission = commission_for(terms.commission, amount) if office.is_external else ZERO

@@ -46,6 +46,13 @@ def normalise_receipt_number(raw: object) -> str:
     return PREFIX + digits
 
 
+class NoFreeReceiptNumber(RuntimeError):
+    """Every number drawn was taken: the generator is broken, not unlucky (a server error, on purpose)."""
+
+    def __init__(self) -> None:
+        super().__init__(f"No free receipt number in {INSERT_ATTEMPTS} attempts: is the generator random?")
+
+
 def is_receipt_collision(error: IntegrityError) -> bool:
     """Whether a unique violation is a drawn receipt number already taken (and not, say, a bill paid twice).
 
@@ -97,4 +104,4 @@ def insert_with_fresh_receipt(instance: M, *, draw: Callable[[], str] | None = N
             if cursor.fetchone() is not None:
                 instance._state.adding, instance._state.db = False, connection.alias
                 return instance
-    raise RuntimeError(f"No free receipt number in {INSERT_ATTEMPTS} attempts: is the generator random?")
+    raise NoFreeReceiptNumber()
