@@ -147,6 +147,11 @@ CHECKS: dict[str, Callable[[], list[str]]] = {
 }
 
 
+def register_check(name: str, check: Callable[[], list[str]]) -> None:
+    """Let another app add a check of its own (``verify`` runs them all): the ledger knows no app above it."""
+    CHECKS[name] = check
+
+
 @dataclass
 class Report:
     results: dict[str, list[str]] = field(default_factory=dict)
