@@ -91,7 +91,9 @@ LINE_KEY = {"on_delete": models.PROTECT, "db_constraint": False}
 class StatementLine(models.Model):
     """A movement a partner says happened: to be found in the ledger, or explained."""
 
-    statement = models.ForeignKey(Statement, related_name="lines", **LINE_KEY)
+    #: Not indexed: nothing looks lines up by their statement (statements are never deleted), and each index
+    #: is written a million times on a million-line day, at the import and again when the lines are matched.
+    statement = models.ForeignKey(Statement, related_name="lines", db_index=False, **LINE_KEY)
     source = models.CharField(max_length=8, choices=Source.choices)
     position = models.CharField(max_length=64)
     booking_date = models.DateField()

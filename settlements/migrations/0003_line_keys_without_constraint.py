@@ -1,4 +1,4 @@
-"""Statement lines keep their keys (and their indexes) but lose the database constraints: see
+"""Statement lines keep their keys but lose the database constraints, and the statement key its index: see
 ``settlements.models.LINE_KEY`` for why and what guards the same rules instead.
 """
 
@@ -29,6 +29,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='statementline',
             name='statement',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='settlements.statement'),
+            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='settlements.statement'),
         ),
     ]
