@@ -20,9 +20,8 @@ from .account_numbers import check_digit
 
 PREFIX = "R"
 DIGITS = 11
-#: Draws of a fresh number before giving up (a collision is about one in 10^10 / rows already issued).
-ATTEMPTS = 3
-#: For ``insert_with_fresh_receipt``: running out means the generator is broken, not bad luck.
+#: Draws of a fresh number before giving up (a collision is about one in 10^10 / rows already issued), for
+#: every way a receipt is written: running out means the generator is broken, not bad luck.
 INSERT_ATTEMPTS = 5
 
 T = TypeVar("T")
@@ -68,13 +67,13 @@ def retry_on_receipt_collision(action: Callable[[], T]) -> T:
     The failed attempt rolled back whole, its ledger entry and idempotency key with it, so running it again
     is the same request with a new number; any other integrity error is the caller's to explain.
     """
-    for attempt in range(1, ATTEMPTS + 1):
+    for _ in range(INSERT_ATTEMPTS):
         try:
             return action()
         except IntegrityError as error:
-            if attempt == ATTEMPTS or not is_receipt_collision(error):
+            if not is_receipt_collision(error):
                 raise
-    raise AssertionError("unreachable")  # pragma: no cover
+    raise NoFreeReceiptNumber()
 
 
 @functools.cache
