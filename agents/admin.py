@@ -10,6 +10,7 @@ edited or deleted; a new row supersedes it. A rule not yet in force may still be
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -34,6 +35,7 @@ from .models import (
     Limit,
     Office,
     OfficeKind,
+    OfficeStatus,
 )
 
 OFFICE_KIND = {"internal": _("Internal (municipal cashier)"), "external": _("External agent")}
@@ -140,15 +142,90 @@ class OfficeAdmin(BackOfficeAdmin):
         self._move(request, queryset, "terminate")
 
 
+class CashierAddForm(forms.ModelForm):
+    """A new cashier: a new login for one office. The service checks and creates; the form shows its refusals
+    next to the field they are about."""
+
+    username = forms.CharField(label=_("Username"), max_length=150)
+    full_name = forms.CharField(label=_("Full name"), max_length=300, required=False)
+    password1 = forms.CharField(label=_("Password"), strip=False, widget=forms.PasswordInput)
+    password2 = forms.CharField(label=_("Password again"), strip=False, widget=forms.PasswordInput)
+
+    class Meta:
+        model = Cashier
+        fields = ("office", "is_supervisor")
+        labels = {"office": _("Office"), "is_supervisor": _("Supervisor")}
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        elif data.get("office") and data.get("username") and data.get("password1"):
+            try:
+                services.check_new_cashier(
+                    office=data["office"],
+                    username=data["username"],
+                    password=data["password1"],
+                    full_name=data.get("full_name", ""),
+                )
+            except DomainError as refusal:
+                field = {"password": "password1"}.get(refusal.extra.get("field"), refusal.extra.get("field"))
+                self.add_error(field if field in self.fields else None, refusal.detail)
+        return data
+
+
 @admin.register(Cashier)
-class CashierAdmin(BackOfficeAdmin):
-    """Cashiers are attached to their office by ``agents.services.add_cashier`` (it grants the agent role)."""
+class CashierAdmin(EditableBackOfficeAdmin):
+    """Admins add a cashier (a new login for one office) and say who supervises; every change goes through
+    ``agents.services`` (``enrol_cashier``, ``add_cashier``), which grant the agent role and nothing more."""
 
     list_display = (column("user", _("User")), column("office", _("Office")), column("is_supervisor", _("Supervisor")))
     list_filter = ("is_supervisor",)
     search_fields = ("user__username", "office__code")
     list_select_related = ("user", "office")
     labels = {"user": _("User"), "office": _("Office"), "is_supervisor": _("Supervisor")}
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False  # a cashier's sessions and top-ups name them: a login is disabled, never deleted
+
+    def get_fields(self, request: HttpRequest, obj: Cashier | None = None):
+        if obj is None:
+            return ("office", "username", "full_name", "password1", "password2", "is_supervisor")
+        return ("user", "office", "is_supervisor")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Cashier | None = None):
+        return () if obj is None else ("user", "office")
+
+    def get_form(self, request: HttpRequest, obj: Cashier | None = None, change: bool = False, **kwargs: Any):
+        if obj is None:
+            kwargs["form"] = CashierAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
+        if db_field.name == "office":
+            kwargs["queryset"] = Office.objects.exclude(status=OfficeStatus.TERMINATED).order_by("code")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_form(self, request: HttpRequest, form: forms.ModelForm, change: bool) -> Cashier:
+        """Through the services, so their rules and the role come with it (the form checked them first)."""
+        data = form.cleaned_data
+        if change:
+            return services.add_cashier(
+                office=form.instance.office, user=form.instance.user, supervisor=data["is_supervisor"]
+            )
+        return services.enrol_cashier(
+            office=data["office"],
+            username=data["username"],
+            password=data["password1"],
+            full_name=data.get("full_name", ""),
+            supervisor=data["is_supervisor"],
+        )
+
+    def save_model(self, request: HttpRequest, obj: Cashier, form: forms.ModelForm, change: bool) -> None:
+        """Nothing left to save: ``save_form`` did it through the services."""
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets, change: bool) -> None:
+        """A cashier has no related rows to save here (and the form never saved itself)."""
 
 
 @admin.register(CashierSession)

@@ -1,0 +1,131 @@
+"""Admins add cashiers in the back office: a new login for one office, through ``agents.services``."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from agents import services
+from agents.models import Cashier, OfficeStatus
+from erial.errors import AlreadyExists, InvalidRequest
+from erial.roles import Role, roles_of
+from tests.agents.conftest import make_office
+from tests.web.test_finance_admin import staff
+
+pytestmark = pytest.mark.django_db
+ADD = "/admin/agents/cashier/add/"
+GOOD_PASSWORD = "Counter-Shift-2026"
+
+
+def form(office, **fields) -> dict:
+    return {
+        "office": office.pk,
+        "username": "cashier.salma",
+        "full_name": "Salma Al Harthy",
+        "password1": GOOD_PASSWORD,
+        "password2": GOOD_PASSWORD,
+        **fields,
+    }
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def users() -> int:
+    return get_user_model().objects.count()
+
+
+def test_an_admin_adds_a_cashier_who_can_then_sign_in_at_the_counter():
+    office = make_office("internal")
+    response = logged_in(staff(Role.ADMIN)).post(ADD, form(office, is_supervisor="on"))
+    assert response.status_code == 302, response.content[:2000]
+    cashier = Cashier.objects.select_related("user").get(user__username="cashier.salma")
+    user = cashier.user
+    assert (cashier.office, cashier.is_supervisor) == (office, True)
+    assert (user.first_name, user.last_name) == ("Salma", "Al Harthy")
+    assert roles_of(user) == {Role.AGENT} and not user.is_staff and not user.is_superuser
+    counter = Client()
+    assert counter.login(username="cashier.salma", password=GOOD_PASSWORD)
+    to_open = counter.get("/counter/")  # a cashier with no open session is asked to open one
+    assert (to_open.status_code, to_open.url) == (302, "/counter/session/open/")
+    assert counter.get(to_open.url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"password2": "Something-Else-1"}, "password2", "The two passwords differ."),
+        ({"password1": "Sh0rt", "password2": "Sh0rt"}, "password1", "too short"),
+        ({"username": "Taken.User"}, "username", "is taken"),
+        ({"username": "  "}, "username", "required"),
+    ],
+)
+def test_a_refused_cashier_shows_why_next_to_the_field_and_creates_nothing(fields, field, message):
+    get_user_model().objects.create_user("taken.user", password="x")
+    office, client = make_office("internal"), logged_in(staff(Role.ADMIN))
+    before = users()
+    response = client.post(ADD, form(office, **fields))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert message in " ".join(errors.get(field, [])), errors
+    assert users() == before and not Cashier.objects.exists()
+
+
+def test_a_terminated_office_is_not_offered_and_its_id_is_refused():
+    open_office, closed = make_office("internal"), make_office("internal")
+    type(closed).objects.filter(pk=closed.pk).update(status=OfficeStatus.TERMINATED)
+    client = logged_in(staff(Role.ADMIN))
+    offered = [pk for pk, _ in client.get(ADD).context["adminform"].form.fields["office"].choices if pk]
+    offered = [int(str(pk)) for pk in offered]
+    assert open_office.pk in offered and closed.pk not in offered
+    before = users()
+    response = client.post(ADD, form(closed))
+    assert response.status_code == 200 and "office" in response.context["adminform"].form.errors
+    assert users() == before
+
+
+def test_the_service_refuses_what_the_form_refuses():
+    office = make_office("internal")
+    services.enrol_cashier(office=office, username="one", password=GOOD_PASSWORD)
+    before = users()
+    with pytest.raises(AlreadyExists):
+        services.enrol_cashier(office=office, username="ONE", password=GOOD_PASSWORD)
+    with pytest.raises(InvalidRequest, match="too short"):
+        services.enrol_cashier(office=office, username="two", password="Sh0rt")
+    type(office).objects.filter(pk=office.pk).update(status=OfficeStatus.TERMINATED)
+    office = type(office).objects.get(pk=office.pk)  # the status is an FSM field: read anew, not refreshed
+    with pytest.raises(InvalidRequest, match="terminated"):
+        services.enrol_cashier(office=office, username="three", password=GOOD_PASSWORD)
+    assert users() == before
+
+
+def test_an_admin_makes_a_cashier_supervisor_but_cannot_move_or_delete_them():
+    office, other = make_office("internal"), make_office("internal")
+    cashier = services.enrol_cashier(office=office, username="salim", password=GOOD_PASSWORD)
+    client = logged_in(staff(Role.ADMIN))
+    url = f"/admin/agents/cashier/{cashier.pk}/change/"
+    response = client.post(url, {"is_supervisor": "on", "office": other.pk})
+    assert response.status_code == 302
+    cashier.refresh_from_db()
+    assert (cashier.is_supervisor, cashier.office) == (True, office)  # the office is read-only
+    assert client.post(f"/admin/agents/cashier/{cashier.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Cashier.objects.filter(pk=cashier.pk).exists()
+
+
+def test_finance_reads_the_cashiers_but_cannot_add_one():
+    office = make_office("internal")
+    client = logged_in(staff(Role.FINANCE))
+    assert client.get("/admin/agents/cashier/").status_code == 200
+    assert client.get(ADD).status_code == 403
+    assert client.post(ADD, form(office)).status_code == 403
+    assert not Cashier.objects.exists()
+
+
+def test_the_add_page_speaks_arabic():
+    client = logged_in(staff(Role.ADMIN))
+    page = client.get(ADD, HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    assert 'dir="rtl"' in page and "الاسم الكامل" in page and "كلمة المرور مرة أخرى" in page
