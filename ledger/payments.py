@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ from erial.plain_sql import JoinedRow
 
 from . import receipts, services
 from .chart import SYSTEM_CHART, SystemAccount
-from .models import Account, EntryKind, FeeRate, Payment, Refund, Service, Wallet
+from .models import Account, Entry, EntryKind, FeeRate, Payment, Refund, Service, Wallet
 from .receipts import insert_with_fresh_receipt, retry_on_receipt_collision
 from .services import Leg
 
@@ -165,26 +166,16 @@ def pay_fee(
             )
         with transaction.atomic():
             fee = _quoted(fee_quote) if fee_quote else fee_in_force()
-            legs = [Leg(wallet.account, amount + fee), Leg(service.revenue_account, -amount)]
-            if fee:
-                legs.append(Leg(system_account(SystemAccount.FEE_INCOME), -fee))
-            try:
+            with _wallet_cannot_pay(wallet):
                 entry = services.post(
-                    kind=EntryKind.FEE_PAYMENT,
-                    legs=legs,
+                    **_payment_entry(wallet, service, bill_reference, amount, fee),
                     idempotency_key=idempotency_key,
                     scope=scope,
                     actor=actor,
-                    memo=f"{service.name_en} {bill_reference}"[:255],
-                    metadata={"service": service.code, "bill_reference": bill_reference, "wallet": wallet.number},
                     request_fingerprint=fingerprint,
                 )
-            except AccountInactive:
-                raise AccountInactive(f"Wallet {wallet.number} is {wallet.status}: it cannot pay.") from None
             if entry.replayed:
-                payment = with_refunded(Payment.objects.select_related("wallet", "service")).get(entry=entry)
-                payment.replayed = True
-                return payment
+                return _stored_payment(entry)
             # The unique (service, bill) index refuses a second payment of the bill; the whole entry goes
             # back with it (no savepoint needed: the error leaves this atomic block). A taken receipt
             # number is drawn again inside the INSERT's own retry.
@@ -215,6 +206,35 @@ def pay_fee(
     if payment.replayed:
         return payment
     payment.refunded_amount = Decimal("0.000")
+    return payment
+
+
+def _payment_entry(wallet: Wallet, service: Service, bill_reference: str, amount: Decimal, fee: Decimal) -> dict:
+    """What a payment posts, on either path: wallet -(amount + fee), revenue +amount, fee income +fee."""
+    legs = [Leg(wallet.account, amount + fee), Leg(service.revenue_account, -amount)]
+    if fee:
+        legs.append(Leg(system_account(SystemAccount.FEE_INCOME), -fee))
+    return {
+        "kind": EntryKind.FEE_PAYMENT,
+        "legs": legs,
+        "memo": f"{service.name_en} {bill_reference}"[:255],
+        "metadata": {"service": service.code, "bill_reference": bill_reference, "wallet": wallet.number},
+    }
+
+
+@contextlib.contextmanager
+def _wallet_cannot_pay(wallet: Wallet) -> Iterator[None]:
+    """The ledger's "account inactive", said of the wallet."""
+    try:
+        yield
+    except AccountInactive:
+        raise AccountInactive(f"Wallet {wallet.number} is {wallet.status}: it cannot pay.") from None
+
+
+def _stored_payment(entry: Entry) -> Payment:
+    """The payment a replayed entry belongs to (a retry answers with it)."""
+    payment = with_refunded(Payment.objects.select_related("wallet", "service")).get(entry=entry)
+    payment.replayed = True
     return payment
 
 
@@ -254,17 +274,11 @@ def _book_in_one_statement(
     one (a caller's block, a test) it runs under a savepoint, so a refusal leaves that transaction usable.
     A bill paid twice or a receipt number already taken fails the whole statement, entry and key included.
     """
-    legs = [Leg(wallet.account, amount + fee), Leg(service.revenue_account, -amount)]
-    if fee:
-        legs.append(Leg(system_account(SystemAccount.FEE_INCOME), -fee))
     call = services.post_call(
-        kind=EntryKind.FEE_PAYMENT,
-        legs=legs,
+        **_payment_entry(wallet, service, bill_reference, amount, fee),
         idempotency_key=idempotency_key,
         scope=scope,
         actor=actor,
-        memo=f"{service.name_en} {bill_reference}"[:255],
-        metadata={"service": service.code, "bill_reference": bill_reference, "wallet": wallet.number},
         request_fingerprint=fingerprint,
     )
     payment = Payment(
@@ -284,14 +298,10 @@ def _book_in_one_statement(
     with savepoint, connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    try:
+    with _wallet_cannot_pay(wallet):
         entry = call.finish(row)
-    except AccountInactive:
-        raise AccountInactive(f"Wallet {wallet.number} is {wallet.status}: it cannot pay.") from None
     if entry.replayed:
-        payment = with_refunded(Payment.objects.select_related("wallet", "service")).get(entry=entry)
-        payment.replayed = True
-        return payment
+        return _stored_payment(entry)
     payment.entry, payment.created_at = entry, entry.created_at
     payment._state.adding, payment._state.db = False, connection.alias
     payment.replayed = False
