@@ -243,14 +243,10 @@ def _payment_with_entry_sql() -> tuple[str, tuple[Field, ...]]:
     """``ledger_post`` and the payment's INSERT as one statement; the payment takes the entry's time stamp."""
     from . import post_function
 
-    fields = tuple(f for f in Payment._meta.concrete_fields if f.attname != "created_at")
-    quote = connection.ops.quote_name
-    columns = ", ".join([*(quote(f.column) for f in fields), quote(Payment._meta.get_field("created_at").column)])
+    insert, values, fields = receipts.row_after_post_sql(Payment)
     sql = (
         f"WITH posted AS MATERIALIZED ({post_function.CALL_SQL}), "
-        f"paid AS (INSERT INTO {quote(Payment._meta.db_table)} ({columns}) "
-        f"SELECT {', '.join(['%s'] * len(fields))}, posted.stamped FROM posted WHERE posted.outcome = 'posted' "
-        "RETURNING 1) "
+        f"paid AS ({insert} SELECT {values} FROM posted WHERE posted.outcome = 'posted' RETURNING 1) "
         "SELECT posted.*, (SELECT count(*) FROM paid) FROM posted"
     )
     return sql, fields
