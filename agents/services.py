@@ -9,12 +9,9 @@ that needs no lock (status, limits, commission) is read before the transaction, 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
@@ -39,7 +36,6 @@ from erial.errors import (
 )
 from erial.money import format_amount, from_db, is_exact, quantize
 from erial.roles import Role, grant
-from ledger import post_function
 from ledger import services as ledger
 from ledger.businessday import business_day_of, day_bounds
 from ledger.chart import SystemAccount
@@ -50,7 +46,7 @@ from ledger.receipts import (
     NoFreeReceiptNumber,
     insert_with_fresh_receipt,
     new_receipt_number,
-    row_after_post_sql,
+    receipt_insert_sql,
 )
 from ledger.selectors import balance
 
@@ -332,11 +328,10 @@ _ADD_TO_OFFICE_DAY_SQL = (
     "RETURNING amount"
 )
 # The wallet's cash top-ups that business day, at any office, not voided (index agents_topup_wallet_time).
-_WALLET_DAY_SUM = (
-    f"SELECT COALESCE(SUM(t.amount), 0) FROM {_TOPUPS} t WHERE t.wallet_id = %s AND t.created_at >= %s "
-    "AND t.created_at < %s AND t.void_entry_id IS NULL"
+_WALLET_DAY_SQL = (
+    f", (SELECT COALESCE(SUM(t.amount), 0) FROM {_TOPUPS} t WHERE t.wallet_id = %s AND t.created_at >= %s "
+    "AND t.created_at < %s AND t.void_entry_id IS NULL)"
 )
-_WALLET_DAY_SQL = f", ({_WALLET_DAY_SUM})"
 
 
 def _running_totals(office: Office, wallet: Wallet | None, day: dt.date, amount: Decimal) -> tuple[Decimal, Decimal]:
@@ -355,66 +350,34 @@ def _running_totals(office: Office, wallet: Wallet | None, day: dt.date, amount:
     return from_db(row[0]), from_db(row[1]) if wallet is not None else ZERO
 
 
-def _post_with_totals(call: ledger.PostCall, topup: CashTopup, amount: Decimal) -> tuple[Entry, Decimal]:
-    """PostgreSQL: post the entry, add the top-up to the office's day total and insert its row, all in one
-    statement; return the entry (as post() would: posted, replayed, or the refusal raised) and the office's
-    new day total. The day is the entry's business day, as ``ledger_post`` stamps it. The total is right
-    under concurrency: ON CONFLICT DO UPDATE adds to the row's latest version. (A plain read in the same
-    statement would not be: its snapshot predates the ledger locks ``ledger_post`` waits for; see
-    ``_wallet_day_before``.) A receipt number already taken raises ``_ReceiptTaken`` (the caller books the
-    whole top-up again).
-    """
-    insert, values, fields = row_after_post_sql(CashTopup)
-    sql = (
-        f"WITH posted AS MATERIALIZED ({post_function.CALL_SQL}), "
-        "day AS MATERIALIZED (SELECT (stamped AT TIME ZONE %s)::date AS d, stamped FROM posted "
-        "WHERE outcome = 'posted'), "
-        f"total AS (INSERT INTO {_DAY_TOTALS} (office_id, business_day, amount) SELECT %s, day.d, %s FROM day "
-        f"ON CONFLICT (office_id, business_day) DO UPDATE SET amount = {_DAY_TOTALS}.amount + excluded.amount "
-        "RETURNING amount), "
-        f"booked AS ({insert} SELECT {values} FROM day AS posted "
-        "ON CONFLICT (receipt_number) DO NOTHING RETURNING 1) "
-        "SELECT posted.*, (SELECT amount FROM total), (SELECT count(*) FROM booked) FROM posted"
-    )
-    params = [
-        *call.params,
-        settings.TIME_ZONE,
-        topup.office_id,
-        connection.ops.adapt_decimalfield_value(amount, 18, 3),
-        *(f.get_db_prep_save(f.pre_save(topup, True), connection) for f in fields),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    entry = call.finish(row)  # a refusal raises here, with nothing written
-    if entry.replayed:
-        return entry, ZERO
-    office_total, booked = row[-2:]
-    if not booked:
-        raise _ReceiptTaken
-    topup.entry, topup.created_at = entry, entry.created_at
-    topup._state.adding, topup._state.db = False, connection.alias
-    return entry, from_db(office_total)
-
-
-def _wallet_day_before(topup: CashTopup, day: dt.date) -> Decimal:
-    """The wallet's cash top-ups on ``day`` before ``topup`` (already written), at any office, not voided.
-
-    A statement of its own, after the post: its snapshot then sees every top-up committed while this one
-    waited for the wallet's lock, which it now holds. Read inside the posting statement, it would miss them,
-    and concurrent top-ups would each pass the wallet's daily limit (tests/agents/test_concurrent_topups.py).
-    """
+def _insert_with_totals(
+    topup: CashTopup, wallet: Wallet | None, day: dt.date, amount: Decimal
+) -> tuple[Decimal, Decimal]:
+    """PostgreSQL: add the top-up to the office's day total and insert its row in one statement; return the
+    new office total and, when ``wallet`` is given, the wallet's top-ups that day before this one (the
+    statement's snapshot does not see its own row). A receipt number already taken raises ``_ReceiptTaken``
+    (the caller books the whole top-up again)."""
+    insert_sql, fields = receipt_insert_sql(CashTopup)
     ops = connection.ops
+    topup.receipt_number = new_receipt_number()
+    day_params = [topup.office_id, ops.adapt_datefield_value(day), ops.adapt_decimalfield_value(amount, 18, 3)]
+    wallet_sum, wallet_params = "0", []
+    if wallet is not None:
+        wallet_sum = _WALLET_DAY_SQL.removeprefix(", ")
+        wallet_params = [wallet.pk, *(ops.adapt_datetimefield_value(bound) for bound in day_bounds(day))]
+    sql = (
+        f"WITH day AS ({_ADD_TO_OFFICE_DAY_SQL}) "
+        + insert_sql.removesuffix(" RETURNING 1")
+        + f" RETURNING (SELECT amount FROM day), {wallet_sum}"
+    )
+    row_params = [f.get_db_prep_save(f.pre_save(topup, True), connection) for f in fields]
     with connection.cursor() as cursor:
-        cursor.execute(
-            _WALLET_DAY_SUM + " AND t.id <> %s",
-            [
-                topup.wallet_id,
-                *(ops.adapt_datetimefield_value(bound) for bound in day_bounds(day)),
-                CashTopup._meta.pk.get_db_prep_value(topup.pk, connection),
-            ],
-        )
-        return from_db(cursor.fetchone()[0])
+        cursor.execute(sql, [*day_params, *row_params, *wallet_params])
+        row = cursor.fetchone()
+    if row is None:
+        raise _ReceiptTaken
+    topup._state.adding, topup._state.db = False, connection.alias
+    return from_db(row[0]), from_db(row[1])
 
 
 def _check_running_totals(
@@ -580,54 +543,47 @@ def _book_topup(
             ledger.Leg(system_account(SystemAccount.COMMISSION_EXPENSE), commission),
             ledger.Leg(office.commission_account, -commission),
         ]
-    entry_args = {
-        "kind": EntryKind.CASH_TOPUP,
-        "legs": legs,
-        "idempotency_key": idempotency_key,
-        "scope": scope,
-        "actor": actor,
-        "memo": f"Cash top-up at {office.code}",
-        "request_fingerprint": fingerprint,
-        "metadata": {"office": office.code, "session": str(session.pk), "wallet": wallet.number},
-    }
-    topup = CashTopup(
-        session=session, office=office, wallet=wallet, amount=amount, commission=commission, created_by=actor
-    )
-    with _float_refusal(office):
-        if connection.vendor == "postgresql":  # the post, the day total and the row: one statement
-            call = ledger.post_call(**entry_args)
-            topup.entry_id, topup.receipt_number = call.entry.id, new_receipt_number()
-            entry, office_total = _post_with_totals(call, topup, amount)
-            wallet_total = ZERO
-            if not entry.replayed and terms.limit(LimitKind.WALLET_DAILY) is not None:
-                wallet_total = _wallet_day_before(topup, entry.business_day)
-            totals = (office_total, wallet_total)
-        else:
-            entry, totals = ledger.post(**entry_args), None
-    if entry.replayed:
-        topup = CashTopup.objects.select_related("wallet", "office").get(entry=entry)
-        topup.replayed = True
-        return topup
-    _check_running_totals(entry=entry, office=office, wallet=wallet, amount=amount, terms=terms, totals=totals)
-    if totals is None:
-        topup.entry, topup.created_at = entry, entry.created_at
-        # a taken receipt number is drawn again inside the INSERT (ON CONFLICT: no savepoint round trips)
-        insert_with_fresh_receipt(topup, draw=new_receipt_number)
-    topup.replayed = False
-    return topup
-
-
-@contextlib.contextmanager
-def _float_refusal(office: Office) -> Iterator[None]:
-    """The float's floor is the agent's credit limit: say so when a top-up would go below it."""
     try:
-        yield
-    except LimitExceeded as refused:
+        entry = ledger.post(
+            kind=EntryKind.CASH_TOPUP,
+            legs=legs,
+            idempotency_key=idempotency_key,
+            scope=scope,
+            actor=actor,
+            memo=f"Cash top-up at {office.code}",
+            request_fingerprint=fingerprint,
+            metadata={"office": office.code, "session": str(session.pk), "wallet": wallet.number},
+        )
+    except LimitExceeded as refused:  # the float's floor is the agent's credit limit
         raise LimitExceeded(
             f"The float of {office.code} (with its credit limit) does not cover this top-up. {refused.detail}",
             limit="float",
             **refused.extra,
         ) from None
+    if entry.replayed:
+        topup = CashTopup.objects.select_related("wallet", "office").get(entry=entry)
+        topup.replayed = True
+        return topup
+    topup = CashTopup(
+        session=session,
+        office=office,
+        wallet=wallet,
+        amount=amount,
+        commission=commission,
+        entry=entry,
+        created_at=entry.created_at,
+        created_by=actor,
+    )
+    if connection.vendor == "postgresql":
+        summed = wallet if terms.limit(LimitKind.WALLET_DAILY) is not None else None
+        totals = _insert_with_totals(topup, summed, entry.business_day, amount)
+        _check_running_totals(entry=entry, office=office, wallet=wallet, amount=amount, terms=terms, totals=totals)
+    else:
+        _check_running_totals(entry=entry, office=office, wallet=wallet, amount=amount, terms=terms)
+        # a taken receipt number is drawn again inside the INSERT (ON CONFLICT: no savepoint round trips)
+        insert_with_fresh_receipt(topup, draw=new_receipt_number)
+    topup.replayed = False
+    return topup
 
 
 def void_cash_topup(*, topup: CashTopup, actor: AbstractBaseUser, reason: str, idempotency_key: str) -> CashTopup:

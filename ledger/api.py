@@ -212,7 +212,7 @@ class PaymentCreate(APIView):
         fields = data.validated_data
         key = idempotency_key(request)
         wallet = wallet_for(request, fields["account"], staff_roles=(Role.SERVICE,))
-        service, fee_quote = payments.service_for_payment(fields["service"])
+        service = payments.service_by_code(fields["service"])
         if service is None:
             raise InvalidRequest(f"Unknown service {fields['service']!r}: see /api/v1/services/.", field="service")
         payment = payments.pay_fee(
@@ -224,7 +224,6 @@ class PaymentCreate(APIView):
             actor=request.user,
             idempotency_key=key,
             scope=idempotency_scope(request),
-            fee_quote=fee_quote,
         )
         return Response(PaymentOut(payment).data, status=status.HTTP_201_CREATED)
 

@@ -87,18 +87,6 @@ def receipt_insert_sql(model: type[Model]) -> tuple[str, tuple[Field, ...]]:
     return sql, fields
 
 
-@functools.cache
-def row_after_post_sql(model: type[Model]) -> tuple[str, str, tuple[Field, ...]]:
-    """For a statement that posts and writes its own row (``WITH posted AS (ledger_post ...)``): the row's
-    ``INSERT INTO <table> (<columns>)`` and its select list, every concrete field a parameter (``fields``)
-    but ``created_at``, which takes the entry's time stamp, ``posted.stamped``."""
-    fields = tuple(f for f in model._meta.concrete_fields if f.attname != "created_at")
-    quote = connection.ops.quote_name
-    columns = ", ".join([*(quote(f.column) for f in fields), quote(model._meta.get_field("created_at").column)])
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({columns})"
-    return head, f"{', '.join(['%s'] * len(fields))}, posted.stamped", fields
-
-
 def insert_with_fresh_receipt(instance: M, *, draw: Callable[[], str] | None = None) -> M:
     """INSERT ``instance`` (a new row with a ``receipt_number``) under a number no other row of its table has.
 

@@ -163,52 +163,6 @@ def post(
     )
 
 
-@dataclass(frozen=True)
-class PostCall:
-    """A post() as one SQL query (PostgreSQL), for a caller that writes its own row in the same statement.
-
-    ``sql`` selects ``ledger_post``'s result row; a caller wraps it (``WITH posted AS (sql) INSERT ... SELECT
-    ... FROM posted WHERE posted.outcome = 'posted'``), so the entry and the caller's row are written, or
-    refused, together: one round trip and no transaction of its own. ``finish(row)`` reads the result as
-    post() would: the entry, a replay, or the refusal raised.
-    """
-
-    sql: str
-    params: list[Any]
-    entry: Entry
-    key: str
-    fingerprint: str
-
-    def finish(self, row: Sequence[Any]) -> Entry:
-        return _outcome(self.entry, tuple(row), self.key, self.fingerprint)
-
-
-def post_call(
-    *,
-    kind: EntryKind | str,
-    legs: Sequence[Leg],
-    idempotency_key: str,
-    scope: str,
-    request_fingerprint: str,
-    actor: AbstractBaseUser | None = None,
-    memo: str = "",
-    metadata: Mapping[str, Any] | None = None,
-) -> PostCall:
-    """The post() of these arguments as a ``ledger_post`` query, checked exactly as post() checks them."""
-    if connection.vendor != "postgresql":
-        raise NotImplementedError("post_call() builds a PostgreSQL query; elsewhere call post().")
-    _check_key(idempotency_key, scope)
-    entry = Entry(
-        id=uuid7(),
-        kind=_entry_kind(kind),
-        memo=memo,
-        metadata=dict(metadata or {}),
-        actor_id=getattr(actor, "pk", None),
-    )
-    params = _call_params(entry, _checked_legs(legs), scope, idempotency_key, request_fingerprint)
-    return PostCall(post_function.CALL_SQL, params, entry, idempotency_key, request_fingerprint)
-
-
 def reverse(
     *,
     entry: Entry,
@@ -373,16 +327,7 @@ def _post_in_database(
     entry: Entry, legs: Sequence[Leg], scope: str | None, key: str | None, fingerprint: str | None
 ) -> Entry:
     """PostgreSQL: lock, check, claim and write in one call of ``ledger_post`` (ledger/post_function.py)."""
-    with connection.cursor() as cursor:
-        cursor.execute(post_function.CALL_SQL, _call_params(entry, legs, scope, key, fingerprint))
-        row = cursor.fetchone()
-    return _outcome(entry, row, key, fingerprint)
-
-
-def _call_params(
-    entry: Entry, legs: Sequence[Leg], scope: str | None, key: str | None, fingerprint: str | None
-) -> list[Any]:
-    return [
+    params = [
         scope,
         key,
         fingerprint,
@@ -399,11 +344,11 @@ def _call_params(
         [leg.account.pk for leg in legs],
         [leg.amount for leg in legs],
     ]
-
-
-def _outcome(entry: Entry, row: tuple, key: str | None, fingerprint: str | None) -> Entry:
-    """``ledger_post``'s result row (its first eleven columns) as post() answers: the entry, a replay, a refusal."""
-    (outcome, stamped, ids, balances, code, owner_kind, current, floor, needed, stored_fp, stored_id) = row[:11]
+    with connection.cursor() as cursor:
+        cursor.execute(post_function.CALL_SQL, params)
+        (outcome, stamped, ids, balances, code, owner_kind, current, floor, needed, stored_fp, stored_id) = (
+            cursor.fetchone()
+        )
     if outcome == "posted":
         entry.created_at = stamped
         entry.business_day = business_day_of(stamped)

@@ -165,17 +165,6 @@ def test_running_totals_are_read_only_when_a_limit_needs_them(external_office, m
 
 
 @pytest.mark.postgres
-def test_on_postgresql_the_post_the_day_total_and_the_row_are_one_statement(external_office):
-    session = open_session(external_office)
-    wallet = open_wallet()
-    booked = [sql for sql in statements(session, wallet, "1.000") if "SAVEPOINT" not in sql]
-    posting = [sql for sql in booked if "ledger_post(" in sql]
-    assert len(posting) == 1
-    assert "agents_officedaytotal" in posting[0] and "INSERT INTO \"agents_cashtopup\"" in posting[0]
-    assert not any("INSERT" in sql for sql in booked if sql is not posting[0])
-
-
-@pytest.mark.postgres
 def test_the_terms_function_gives_the_rows_of_the_plain_query(external_office):
     from django.db import connection
     from django.utils import timezone

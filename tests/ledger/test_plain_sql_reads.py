@@ -77,24 +77,3 @@ def test_the_fee_in_force_is_the_latest_rate_already_effective_to_the_baisa():
     assert fee_in_force(now) == D("0.125") and str(fee_in_force(now)) == "0.125"
     assert fee_in_force(now + dt.timedelta(minutes=6)) == D("0.250")
     assert fee_in_force(now - dt.timedelta(minutes=4, seconds=59)) == D("0.125")
-
-
-def test_a_service_for_payment_comes_with_the_fee_in_force_in_one_query_on_postgresql():
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from ledger.payments import service_for_payment
-
-    FeeRate.objects.all().delete()
-    service, quote = service_for_payment("lease_renewal")
-    assert service.code == "lease_renewal" and quote.fee is None  # no rate yet: pay_fee refuses, as fee_in_force
-    FeeRate.objects.create(effective_from=timezone.now() - dt.timedelta(minutes=5), fee=D("0.125"))
-    FeeRate.objects.create(effective_from=timezone.now() + dt.timedelta(minutes=5), fee=D("0.250"))
-    with CaptureQueriesContext(connection) as queries:
-        service, quote = service_for_payment("lease_renewal")
-        account_code = service.revenue_account.code
-    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
-    assert account_code == "revenue.lease_renewal"
-    assert quote.fee == D("0.125") == fee_in_force(quote.at) and str(quote.fee) == "0.125"
-    assert service_for_payment("no_such_service")[0] is None
