@@ -25,6 +25,7 @@ Python), which the 1,000,000-line import cannot afford.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -88,15 +89,18 @@ def parse(stream: BinaryIO, expected_currency: str) -> Iterator[ParsedItem]:
 
 
 def _parse(stream: BinaryIO, expected_currency: str) -> Iterator[ParsedItem]:
-    # Only "start" events: they say when a Stmt begins. Its children are read from the tree after each chunk,
-    # all but the last (which may still be growing), and then deleted: no per-element event reaches Python
-    # twice, and the tree never holds more than a chunk's worth of entries.
+    # "start" events name the root and BkToCstmrStmt; after that the statements are found in the tree (each
+    # Stmt is a child of BkToCstmrStmt, appended when its start tag is read), and the events, about twenty per
+    # entry, are only drained, in C (a zero-length deque), not looked at one by one in Python. A statement's
+    # children are read after each chunk, all but the last (which may still be growing), and then deleted:
+    # the tree never holds more than a chunk's worth of entries.
     parser = XMLPullParser(events=("start",))
     guard: DefusedXMLParser | None = DefusedXMLParser(forbid_dtd=True)
     n: _Names | None = None
-    seen = 0  # start events so far, to check the first two (Document, BkToCstmrStmt)
+    statements: Element | None = None  # BkToCstmrStmt
     stmt: _StatementReader | None = None
     stmt_count = 0
+    seen = 0  # children of BkToCstmrStmt looked at
     chunk = stream.read(FIRST_CHUNK)
     while True:
         if chunk:
@@ -105,21 +109,27 @@ def _parse(stream: BinaryIO, expected_currency: str) -> Iterator[ParsedItem]:
             parser.feed(chunk)
         else:
             parser.close()
-        for _event, elem in parser.read_events():
-            if n is None:
-                guard = None  # the root element has started: no DTD can follow
-                n = _check_root(elem)
-                seen = 1
-                continue
-            if seen == 1:
-                seen = 2
-                if elem.tag != n.BkToCstmrStmt:
-                    raise ParseError(_local(elem.tag), "expected BkToCstmrStmt: this is not a camt.053 statement")
-            if elem.tag == n.Stmt:
-                if stmt is not None:  # the previous statement has ended, since this one starts
-                    yield from stmt.drain(complete=True)
-                stmt_count += 1
-                stmt = _StatementReader(n, elem, stmt_count, expected_currency)
+        if statements is None:
+            for _event, elem in parser.read_events():
+                if n is None:
+                    guard = None  # the root element has started: no DTD can follow
+                    n = _check_root(elem)
+                elif statements is None:
+                    if elem.tag != n.BkToCstmrStmt:
+                        raise ParseError(_local(elem.tag), "expected BkToCstmrStmt: this is not a camt.053 statement")
+                    statements = elem
+        else:
+            deque(parser.read_events(), maxlen=0)
+        if statements is not None:
+            assert n is not None
+            while seen < len(statements):
+                child = statements[seen]
+                seen += 1
+                if child.tag == n.Stmt:
+                    if stmt is not None:  # the previous statement has ended, since this one starts
+                        yield from stmt.drain(complete=True)
+                    stmt_count += 1
+                    stmt = _StatementReader(n, child, stmt_count, expected_currency)
         if stmt is not None:
             yield from stmt.drain(complete=not chunk)
         if not chunk:
