@@ -23,6 +23,7 @@ from settlements.parsers import (
     StatementTrailer,
     read_statements,
 )
+from tests.settlements.statements import CAMT_ENTRY, CAMT_HEAD
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -115,6 +116,45 @@ def test_camt053_omr_fixture_reads_to_exact_lines():
     assert all(str(x.amount).split(".")[1].__len__() == 3 for x in statement.lines)  # exactly 3 places
     assert statement.trailer == StatementTrailer(closing_balance=D("1412.750"), closing_date=JAN[15], line_count=5)
     assert statement.batches == ()
+
+
+def _camt_statement(number: int, amounts: list[str], *, entries_per_chunk: int = 1) -> str:
+    head = CAMT_HEAD.format(msg=f"S{number}", day="2025-01-15", seq=number, opening="0.000",
+                            closing=sum(D(a) for a in amounts))  # fmt: skip
+    head = head.split("<Stmt>", 1)[1]
+    body = "".join(
+        CAMT_ENTRY.format(amount=a, day="2025-01-15", n=k, reference=f"R{number}-{k}") for k, a in enumerate(amounts, 1)
+    )
+    return f"<Stmt>{head}{body}</Stmt>\n"
+
+
+def test_camt053_two_statements_in_one_document_each_read_with_their_own_lines():
+    """Statements follow each other under BkToCstmrStmt; each ends where the next begins, however the file is
+    cut into chunks (the second starts well past the first read)."""
+    first = _camt_statement(1, ["1.000"] * 3000)  # longer than a chunk
+    second = _camt_statement(2, ["2.500", "0.125"])
+    document = CAMT_HEAD.split("<Stmt>", 1)[0] + first + second + "</BkToCstmrStmt></Document>\n"
+    one, two = parse("camt053", document.encode())
+    assert (one.header.sequence, len(one.lines), one.trailer.closing_balance) == (1, 3000, D("3000.000"))
+    assert (two.header.sequence, two.trailer.closing_balance) == (2, D("2.625"))
+    assert [(x.position, x.amount, x.reference) for x in two.lines] == [
+        ("Stmt[2]/Ntry[1]", D("2.500"), "R2-1"),
+        ("Stmt[2]/Ntry[2]", D("0.125"), "R2-2"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("document", "position", "reason"),
+    [
+        ('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrNtfctn/></Document>',
+         "BkToCstmrNtfctn", "expected BkToCstmrStmt"),
+        ('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr/>'
+         "</BkToCstmrStmt></Document>", "Document", "no statement"),
+    ],
+)  # fmt: skip
+def test_camt053_without_a_statement_is_refused(document, position, reason):
+    error = refusal("camt053", document.encode())
+    assert error.position == position and reason in error.reason
 
 
 def test_camt053_second_fixture_skips_sequence_42_but_continues_the_balance():
