@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.db.models.functions import Round
 from django.utils import timezone
@@ -244,9 +244,12 @@ def enrol_cashier(
     back-office access). A terminated office takes no new cashiers.
     """
     username, first, last = check_new_cashier(office=office, username=username, password=password, full_name=full_name)
-    with transaction.atomic():
-        user = get_user_model().objects.create_user(username, password=password, first_name=first, last_name=last)
-        return add_cashier(office=office, user=user, supervisor=supervisor)
+    try:
+        with transaction.atomic():
+            user = get_user_model().objects.create_user(username, password=password, first_name=first, last_name=last)
+            return add_cashier(office=office, user=user, supervisor=supervisor)
+    except IntegrityError:  # the same name, created by someone else since the check
+        raise AlreadyExists(f"The username {username} is taken.", field="username") from None
 
 
 def check_new_cashier(*, office: Office, username: str, password: str, full_name: str = "") -> tuple[str, str, str]:
@@ -254,12 +257,16 @@ def check_new_cashier(*, office: Office, username: str, password: str, full_name
 
     Returns the username, first and last name as they will be stored.
     """
-    username = (username or "").strip()
+    users = get_user_model()
+    username = users.normalize_username((username or "").strip())  # as create_user will store it (NFKC)
     if office.status == OfficeStatus.TERMINATED:
         raise InvalidRequest(f"Office {office.code} is terminated: it takes no new cashiers.", field="office")
     if not username:
         raise InvalidRequest("Give the cashier a username.", field="username")
-    users = get_user_model()
+    try:
+        users._meta.get_field(users.USERNAME_FIELD).run_validators(username)  # letters, digits and @.+-_ only
+    except ValidationError as invalid:
+        raise InvalidRequest(" ".join(invalid.messages), field="username") from None
     if users.objects.filter(username__iexact=username).exists():
         raise AlreadyExists(f"The username {username} is taken.", field="username")
     first, _, last = (full_name or "").strip().partition(" ")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import connection
 
+#: Findings listed per key at most: a broken import could leave a million.
+SHOWN = 100
 #: (column of ``settlements_statementline``, table it names)
 LINE_KEYS = (
     ("statement_id", "settlements_statement"),
@@ -20,7 +22,10 @@ def lines_name_missing_rows() -> list[str]:
             cursor.execute(
                 f"SELECT l.id, l.{column} FROM settlements_statementline AS l "
                 f"WHERE l.{column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {table} AS t WHERE t.id = l.{column}) "
-                "ORDER BY l.id LIMIT 100"
+                f"ORDER BY l.id LIMIT {SHOWN}"
             )
-            findings += [f"statement line {line}: {column} {value} names no row of {table}" for line, value in cursor]
+            found = [f"statement line {line}: {column} {value} names no row of {table}" for line, value in cursor]
+            if len(found) == SHOWN:
+                found[-1] += f" (the first {SHOWN} shown; there may be more)"
+            findings += found
     return findings

@@ -58,7 +58,8 @@ TRUE_VALUES = {"true": True, "1": True, "false": False, "0": False}
 
 #: The elements read, by local name (each is qualified with the file's namespace once, in ``_Names``).
 _LOCAL_NAMES = (
-    "BkToCstmrStmt", "GrpHdr", "Stmt", "Id", "ElctrncSeqNb", "LglSeqNb", "Acct", "IBAN", "Othr", "Ccy", "Bal", "Tp",
+    "BkToCstmrStmt", "GrpHdr", "SplmtryData", "Stmt", "Id", "ElctrncSeqNb", "LglSeqNb", "Acct", "IBAN", "Othr",
+    "Ccy", "Bal", "Tp",
     "CdOrPrtry", "Cd", "Prtry", "Amt", "CdtDbtInd", "Dt", "DtTm", "TxsSummry", "TtlNtries", "NbOfNtries",
     "TtlNetNtry", "TtlNetNtryAmt", "Ntry", "NtryRef", "RvslInd", "Sts", "BookgDt", "ValDt", "AcctSvcrRef",
     "AddtlNtryInf", "NtryDtls", "TxDtls", "AmtDtls", "TxAmt", "Refs", "EndToEndId", "RmtInf", "Ustrd", "Strd",
@@ -97,6 +98,7 @@ def _parse(stream: BinaryIO, expected_currency: str) -> Iterator[ParsedItem]:
     parser = XMLPullParser(events=("start",))
     guard: DefusedXMLParser | None = DefusedXMLParser(forbid_dtd=True)
     n: _Names | None = None
+    root: Element | None = None  # Document
     statements: Element | None = None  # BkToCstmrStmt
     stmt: _StatementReader | None = None
     stmt_count = 0
@@ -113,7 +115,7 @@ def _parse(stream: BinaryIO, expected_currency: str) -> Iterator[ParsedItem]:
             for _event, elem in parser.read_events():
                 if n is None:
                     guard = None  # the root element has started: no DTD can follow
-                    n = _check_root(elem)
+                    n, root = _check_root(elem), elem
                 elif statements is None:
                     if elem.tag != n.BkToCstmrStmt:
                         raise ParseError(_local(elem.tag), "expected BkToCstmrStmt: this is not a camt.053 statement")
@@ -121,7 +123,9 @@ def _parse(stream: BinaryIO, expected_currency: str) -> Iterator[ParsedItem]:
         else:
             deque(parser.read_events(), maxlen=0)
         if statements is not None:
-            assert n is not None
+            assert n is not None and root is not None
+            if len(root) > 1:  # the schema's Document holds one BkToCstmrStmt and nothing else
+                raise ParseError(_local(root[1].tag), "a camt.053 document holds one BkToCstmrStmt, nothing after it")
             while seen < len(statements):
                 child = statements[seen]
                 seen += 1
@@ -130,6 +134,14 @@ def _parse(stream: BinaryIO, expected_currency: str) -> Iterator[ParsedItem]:
                         yield from stmt.drain(complete=True)
                     stmt_count += 1
                     stmt = _StatementReader(n, child, stmt_count, expected_currency)
+                elif child.tag not in (n.GrpHdr, n.SplmtryData):  # the schema allows nothing else here
+                    raise ParseError(
+                        f"BkToCstmrStmt/{_local(child.tag)}",
+                        "not part of a camt.053 message (only GrpHdr, Stmt, SplmtryData)",
+                    )
+            if seen > 1:  # every child but the last is complete and read: let it go (flat memory)
+                del statements[: seen - 1]
+                seen = 1
         if stmt is not None:
             yield from stmt.drain(complete=not chunk)
         if not chunk:

@@ -118,7 +118,7 @@ def test_camt053_omr_fixture_reads_to_exact_lines():
     assert statement.batches == ()
 
 
-def _camt_statement(number: int, amounts: list[str], *, entries_per_chunk: int = 1) -> str:
+def _camt_statement(number: int, amounts: list[str]) -> str:
     head = CAMT_HEAD.format(msg=f"S{number}", day="2025-01-15", seq=number, opening="0.000",
                             closing=sum(D(a) for a in amounts))  # fmt: skip
     head = head.split("<Stmt>", 1)[1]
@@ -143,11 +143,33 @@ def test_camt053_two_statements_in_one_document_each_read_with_their_own_lines()
     ]
 
 
+def test_camt053_supplementary_data_is_not_a_statement_even_with_a_stmt_inside():
+    extra = "<SplmtryData><Envlp><Stmt><Id>NOT-A-STATEMENT</Id></Stmt></Envlp></SplmtryData>\n"
+    head = CAMT_HEAD.split("<Stmt>", 1)[0]
+    document = head + _camt_statement(1, ["1.000"]) + extra + _camt_statement(2, ["3.000"])
+    one, two = parse("camt053", (document + "</BkToCstmrStmt></Document>\n").encode())
+    assert [(s.header.sequence, [x.amount for x in s.lines]) for s in (one, two)] == [
+        (1, [D("1.000")]),
+        (2, [D("3.000")]),
+    ]
+
+
+def test_camt053_a_second_message_after_the_first_is_refused_not_dropped():
+    """Two BkToCstmrStmt in one Document is no camt.053: refused whole, never read as one statement."""
+    head = CAMT_HEAD.split("<Stmt>", 1)[0]
+    second = "<BkToCstmrStmt><GrpHdr><MsgId>M2</MsgId></GrpHdr>" + _camt_statement(2, ["3.000"]) + "</BkToCstmrStmt>"
+    document = head + _camt_statement(1, ["1.000"] * 500) + "</BkToCstmrStmt>" + second + "</Document>\n"
+    error = refusal("camt053", document.encode())
+    assert error.position == "BkToCstmrStmt" and "one BkToCstmrStmt" in error.reason
+
+
 @pytest.mark.parametrize(
     ("document", "position", "reason"),
     [
         ('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrNtfctn/></Document>',
          "BkToCstmrNtfctn", "expected BkToCstmrStmt"),
+        ('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr/><Ntfctn/>'
+         "</BkToCstmrStmt></Document>", "BkToCstmrStmt/Ntfctn", "not part of a camt.053 message"),
         ('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr/>'
          "</BkToCstmrStmt></Document>", "Document", "no statement"),
     ],

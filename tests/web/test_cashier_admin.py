@@ -60,7 +60,12 @@ def test_an_admin_adds_a_cashier_who_can_then_sign_in_at_the_counter():
     [
         ({"password2": "Something-Else-1"}, "password2", "The two passwords differ."),
         ({"password1": "Sh0rt", "password2": "Sh0rt"}, "password1", "too short"),
+        ({"password1": "password123", "password2": "password123"}, "password1", "too common"),
+        ({"password1": "26548713409", "password2": "26548713409"}, "password1", "entirely numeric"),
+        ({"password1": "cashier.salma1", "password2": "cashier.salma1"}, "password1", "too similar"),
         ({"username": "Taken.User"}, "username", "is taken"),
+        ({"username": "ｔａｋｅｎ.user"}, "username", "is taken"),  # full-width letters: NFKC makes them taken.user
+        ({"username": "salma al harthy"}, "username", "Enter a valid username"),
         ({"username": "  "}, "username", "required"),
     ],
 )
@@ -116,13 +121,26 @@ def test_an_admin_makes_a_cashier_supervisor_but_cannot_move_or_delete_them():
     assert Cashier.objects.filter(pk=cashier.pk).exists()
 
 
-def test_finance_reads_the_cashiers_but_cannot_add_one():
+def test_finance_reads_the_cashiers_but_cannot_add_or_change_one():
     office = make_office("internal")
+    cashier = services.enrol_cashier(office=office, username="salim", password=GOOD_PASSWORD)
     client = logged_in(staff(Role.FINANCE))
     assert client.get("/admin/agents/cashier/").status_code == 200
     assert client.get(ADD).status_code == 403
     assert client.post(ADD, form(office)).status_code == 403
-    assert not Cashier.objects.exists()
+    assert client.post(f"/admin/agents/cashier/{cashier.pk}/change/", {"is_supervisor": "on"}).status_code == 403
+    cashier.refresh_from_db()
+    assert not cashier.is_supervisor and Cashier.objects.count() == 1
+
+
+def test_a_cashier_or_staff_without_a_back_office_role_cannot_add_cashiers():
+    office = make_office("internal")
+    agent = services.enrol_cashier(office=office, username="salim", password=GOOD_PASSWORD).user
+    roleless = get_user_model().objects.create_user("staff.only", password=GOOD_PASSWORD, is_staff=True)
+    assert logged_in(agent).get(ADD).status_code == 302  # not staff: to the admin's login page
+    assert logged_in(roleless).get(ADD).status_code == 403
+    assert logged_in(roleless).post(ADD, form(office)).status_code == 403
+    assert Cashier.objects.count() == 1
 
 
 def test_the_add_page_speaks_arabic():
