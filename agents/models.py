@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -49,6 +50,8 @@ class Office(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
@@ -89,6 +92,10 @@ class Cashier(models.Model):
     office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="cashiers")
     is_supervisor = models.BooleanField(default=False)
 
+    class Meta:
+        verbose_name = _("cashier")
+        verbose_name_plural = _("cashiers")
+
     def __str__(self) -> str:
         return f"{self.user} @ {self.office.code}"
 
@@ -117,6 +124,8 @@ class CashierSession(models.Model):
     over_short_entry = models.OneToOneField(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name = _("cashier session")
+        verbose_name_plural = _("cashier sessions")
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(
@@ -153,6 +162,8 @@ class CashTopup(models.Model):
     voided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("cash top-up")
+        verbose_name_plural = _("cash top-ups")
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["office", "created_at"], name="agents_topup_office_time"),
@@ -182,6 +193,8 @@ class OfficeDayTotal(models.Model):
     amount = models.DecimalField(**AMOUNT)
 
     class Meta:
+        verbose_name = _("office day total")
+        verbose_name_plural = _("office day totals")
         constraints = [
             models.UniqueConstraint(fields=["office", "business_day"], name="agents_office_day_total_unique"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="agents_office_day_total_not_negative"),
@@ -209,6 +222,8 @@ class Limit(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("limit")
+        verbose_name_plural = _("limits")
         ordering = ["kind", "-effective_from"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="agents_limit_positive")]
 
@@ -234,6 +249,8 @@ class CommissionRule(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("commission rule")
+        verbose_name_plural = _("commission rules")
         ordering = ["-effective_from"]
         constraints = [
             models.CheckConstraint(condition=Q(rate__gte=0) & Q(minimum__gte=0), name="agents_commission_non_negative"),

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SettlementsConfig(AppConfig):
     name = "settlements"
-    verbose_name = "Settlements and reconciliation"
+    verbose_name = _("Settlements and reconciliation")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from ledger.models import AMOUNT, Entry
@@ -38,6 +39,8 @@ class StatementFile(models.Model):
     )
 
     class Meta:
+        verbose_name = _("statement file")
+        verbose_name_plural = _("statement files")
         ordering = ["-imported_at"]
 
     def __str__(self) -> str:
@@ -60,6 +63,8 @@ class Statement(models.Model):
     line_count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "account", "sequence"],
@@ -116,6 +121,8 @@ class StatementLine(models.Model):
     settled_entry = models.ForeignKey(Entry, null=True, blank=True, related_name="+", db_index=False, **LINE_KEY)
 
     class Meta:
+        verbose_name = _("statement line")
+        verbose_name_plural = _("statement lines")
         indexes = [
             models.Index(fields=["source", "booking_date", "status"], name="settlements_line_day_status"),
             models.Index(fields=["reference"], name="settlements_line_reference"),
@@ -142,6 +149,10 @@ class GatewayBatch(models.Model):
     )
     settlement_entry = models.OneToOneField(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
+    class Meta:
+        verbose_name = _("gateway batch")
+        verbose_name_plural = _("gateway batches")
+
     def __str__(self) -> str:
         return f"batch {self.batch_id} net {self.net}"
 
@@ -167,6 +178,8 @@ class ReconciliationRun(models.Model):
     error = models.TextField(blank=True, default="")
 
     class Meta:
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
         ordering = ["-business_day", "source"]
         constraints = [models.UniqueConstraint(fields=["business_day", "source"], name="settlements_run_once_per_day")]
 
@@ -221,6 +234,8 @@ class ReconException(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("reconciliation exception")
+        verbose_name_plural = _("reconciliation exceptions")
         ordering = ["created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -265,6 +280,8 @@ class Resolution(models.Model):
     posted_entry = models.OneToOneField(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name = _("resolution")
+        verbose_name_plural = _("resolutions")
         ordering = ["proposed_at"]
         constraints = [
             models.UniqueConstraint(

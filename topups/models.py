@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -57,6 +58,8 @@ class OnlineTopup(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("online top-up")
+        verbose_name_plural = _("online top-ups")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "expires_at"], name="topups_pending_expiry")]
         constraints = [
@@ -112,6 +115,8 @@ class CallbackNonce(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("callback nonce")
+        verbose_name_plural = _("callback nonces")
         constraints = [models.UniqueConstraint(fields=["channel", "nonce"], name="topups_nonce_once")]
 
     def __str__(self) -> str:
@@ -131,6 +136,8 @@ class RejectedCallback(models.Model):
     reviewed = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("rejected callback")
+        verbose_name_plural = _("rejected callbacks")
         ordering = ["-received_at"]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .customers import Holder
 
@@ -31,6 +32,8 @@ class PortalActivation(models.Model):
     )
 
     class Meta:
+        verbose_name = _("portal activation code")
+        verbose_name_plural = _("portal activation codes")
         constraints = [
             models.UniqueConstraint(
                 fields=["holder"],

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
+from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
 from ..ids import uuid7
@@ -73,6 +74,8 @@ class Account(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(condition=Q(currency="OMR"), name="ledger_account_currency_omr"),
@@ -105,6 +108,8 @@ class AccountBalance(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("account balance")
+        verbose_name_plural = _("account balances")
         constraints = [
             models.CheckConstraint(
                 condition=Q(floor__isnull=True) | Q(balance__gte=F("floor")),
@@ -135,7 +140,8 @@ class Entry(models.Model):
     reference = models.CharField(max_length=64, blank=True, default="", db_default="", db_index=True)
 
     class Meta:
-        verbose_name_plural = "entries"
+        verbose_name = _("entry")
+        verbose_name_plural = _("entries")
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=[k.value for k in EntryKind]), name="ledger_entry_kind_valid"),
@@ -157,6 +163,8 @@ class Posting(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("posting")
+        verbose_name_plural = _("postings")
         indexes = [models.Index(fields=["account", "created_at"], name="ledger_posting_acct_time")]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_posting_amount_nonzero"),
@@ -178,6 +186,8 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="ledger_idempotency_scope_key")]
 
     def __str__(self) -> str:
@@ -196,6 +206,8 @@ class DaySeal(models.Model):
     sealed_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("day seal")
+        verbose_name_plural = _("day seals")
         ordering = ["business_day"]
 
     def __str__(self) -> str:
@@ -216,6 +228,8 @@ class BalanceCheckpoint(models.Model):
     balance = models.DecimalField(**AMOUNT)
 
     class Meta:
+        verbose_name = _("balance checkpoint")
+        verbose_name_plural = _("balance checkpoints")
         constraints = [
             models.UniqueConstraint(fields=["account", "business_day"], name="ledger_checkpoint_account_day")
         ]

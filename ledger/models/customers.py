@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
@@ -34,6 +35,8 @@ class Holder(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("holder")
+        verbose_name_plural = _("holders")
         constraints = [
             models.UniqueConstraint(fields=["holder_type", "national_id"], name="ledger_holder_unique_id"),
             models.CheckConstraint(condition=~Q(name_en="") | ~Q(name_ar=""), name="ledger_holder_has_name"),
@@ -79,6 +82,8 @@ class Wallet(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("wallet")
+        verbose_name_plural = _("wallets")
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in WalletStatus]), name="ledger_wallet_status_valid"

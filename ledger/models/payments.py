@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..ids import uuid7
@@ -26,6 +27,8 @@ class Service(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -47,6 +50,8 @@ class FeeRate(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("fee rate")
+        verbose_name_plural = _("fee rates")
         ordering = ["-effective_from"]
         constraints = [models.CheckConstraint(condition=Q(fee__gte=0), name="ledger_feerate_not_negative")]
 
@@ -73,6 +78,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("fee payment")
+        verbose_name_plural = _("fee payments")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -107,6 +114,8 @@ class Refund(models.Model):
     created_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         ordering = ["created_at"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_refund_positive")]
 
