@@ -179,11 +179,43 @@ class CashierAdmin(EditableBackOfficeAdmin):
     """Admins add a cashier (a new login for one office) and say who supervises; every change goes through
     ``agents.services`` (``enrol_cashier``, ``add_cashier``), which grant the agent role and nothing more."""
 
-    list_display = (column("user", _("User")), column("office", _("Office")), column("is_supervisor", _("Supervisor")))
-    list_filter = ("is_supervisor",)
+    list_display = (
+        column("user", _("User")),
+        column("office", _("Office")),
+        column("is_supervisor", _("Supervisor")),
+        "login_active",
+    )
+    list_filter = ("is_supervisor", ("user__is_active", admin.BooleanFieldListFilter))
     search_fields = ("user__username", "office__code")
     list_select_related = ("user", "office")
     labels = {"user": _("User"), "office": _("Office"), "is_supervisor": _("Supervisor")}
+    actions = ["disable_login", "enable_login"]
+
+    @admin.display(description=_("Login active"), boolean=True, ordering="user__is_active")
+    def login_active(self, cashier: Cashier) -> bool:
+        return cashier.user.is_active
+
+    @admin.action(description=_("Disable login (the cashier has left)"), permissions=["change"])
+    def disable_login(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_login(request, queryset, active=False)
+
+    @admin.action(description=_("Enable login"), permissions=["change"])
+    def enable_login(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_login(request, queryset, active=True)
+
+    def _set_login(self, request: HttpRequest, queryset: QuerySet, *, active: bool) -> None:
+        """Each cashier through the service; a refusal is shown in its words, the others proceed."""
+        done = 0
+        for cashier in queryset.select_related("user"):
+            try:
+                services.set_cashier_login(cashier=cashier, active=active)
+            except DomainError as error:
+                self.refused(request, error)
+            else:
+                done += 1
+        if done:
+            message = ngettext("%(count)d cashier updated.", "%(count)d cashiers updated.", done)
+            self.message_user(request, message % {"count": done}, messages.SUCCESS)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False  # a cashier's sessions and top-ups name them: a login is disabled, never deleted

@@ -252,6 +252,19 @@ def enrol_cashier(
         raise AlreadyExists(f"The username {username} is taken.", field="username") from None
 
 
+def set_cashier_login(*, cashier: Cashier, active: bool) -> Cashier:
+    """Disable a cashier's login (they left, or their password got out) or enable it again. Their sessions and
+    top-ups keep naming them: a cashier is never deleted. A cashier with an open session keeps the login until
+    the session is closed, so the drawer is counted before the person goes."""
+    user = cashier.user
+    if not active and CashierSession.objects.filter(cashier=cashier, status=SessionStatus.OPEN).exists():
+        raise InvalidRequest(f"{user.get_username()} has an open session: close it (count the cash) first.")
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+    return cashier
+
+
 def check_new_cashier(*, office: Office, username: str, password: str, full_name: str = "") -> tuple[str, str, str]:
     """Refuse what ``enrol_cashier`` would refuse, writing nothing (a form checks before it saves).
 

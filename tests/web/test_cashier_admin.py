@@ -10,8 +10,8 @@ from agents import services
 from agents.models import Cashier, OfficeStatus
 from erial.errors import AlreadyExists, InvalidRequest
 from erial.roles import Role, roles_of
-from tests.agents.conftest import make_office
-from tests.web.test_finance_admin import staff
+from tests.agents.conftest import make_office, open_session
+from tests.web.test_finance_admin import act, messages_of, staff
 
 pytestmark = pytest.mark.django_db
 ADD = "/admin/agents/cashier/add/"
@@ -147,3 +147,40 @@ def test_the_add_page_speaks_arabic():
     client = logged_in(staff(Role.ADMIN))
     page = client.get(ADD, HTTP_ACCEPT_LANGUAGE="ar").content.decode()
     assert 'dir="rtl"' in page and "الاسم الكامل" in page and "كلمة المرور مرة أخرى" in page
+
+
+LIST = "/admin/agents/cashier/"
+
+
+def test_an_admin_disables_a_cashiers_login_and_enables_it_again():
+    office = make_office("internal")
+    cashier = services.enrol_cashier(office=office, username="salim", password=GOOD_PASSWORD)
+    client = logged_in(staff(Role.ADMIN))
+    response = act(client, LIST, "disable_login", [cashier.pk])
+    assert "1 cashier updated." in messages_of(response)
+    assert not Client().login(username="salim", password=GOOD_PASSWORD)  # the counter refuses the login
+    assert Cashier.objects.filter(pk=cashier.pk).exists()  # the cashier, their sessions and top-ups stay
+    act(client, LIST, "enable_login", [cashier.pk])
+    assert Client().login(username="salim", password=GOOD_PASSWORD)
+
+
+def test_a_cashier_with_an_open_session_keeps_the_login_until_it_is_closed():
+    session = open_session(make_office("internal"))
+    cashier = session.cashier
+    response = act(logged_in(staff(Role.ADMIN)), LIST, "disable_login", [cashier.pk])
+    assert any("has an open session" in message for message in messages_of(response))
+    cashier.user.refresh_from_db()
+    assert cashier.user.is_active
+    with pytest.raises(InvalidRequest, match="open session"):
+        services.set_cashier_login(cashier=cashier, active=False)
+
+
+def test_finance_is_not_offered_the_login_actions_and_posting_one_changes_nothing():
+    cashier = services.enrol_cashier(office=make_office("internal"), username="salim", password=GOOD_PASSWORD)
+    client = logged_in(staff(Role.FINANCE))
+    form = client.get(LIST).context["action_form"]  # None: no action at all is offered
+    offered = [name for name, _ in form.fields["action"].choices] if form is not None else []
+    assert "disable_login" not in offered and "enable_login" not in offered
+    act(client, LIST, "disable_login", [cashier.pk])
+    cashier.user.refresh_from_db()
+    assert cashier.user.is_active
