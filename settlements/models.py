@@ -88,10 +88,9 @@ class LineStatus(models.TextChoices):
 #: ORM) but carry no database constraint. A million-line day would otherwise queue a million deferred checks
 #: per key at COMMIT, each locking the row it names (``FOR KEY SHARE`` on every ledger entry matched, which
 #: dirties that entry's page): about 15 s of a 60 s day. What the constraints would guard is kept otherwise:
-#: entries and postings refuse DELETE (database guards), statements are deleted by no code path (and the
-#: ORM's ``PROTECT`` still refuses it while lines name them; a raw DELETE would not be stopped), lines are
-#: written only from joins on existing rows, and ``verify`` proves set-based that every id a line holds names
-#: a row (``settlements.checks``).
+#: entries and postings refuse DELETE (ledger guards), so do statements and their lines (migration 0005),
+#: lines are written only from joins on existing rows, and ``verify`` proves set-based that every id a line
+#: holds names a row (``settlements.checks``).
 LINE_KEY = {"on_delete": models.PROTECT, "db_constraint": False}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from ledger.businessday import today
 from ledger.verification import verify
@@ -46,3 +46,14 @@ def test_verify_names_a_line_whose_key_names_no_row(column):
     assert len(findings) == 1 and f"statement line {line.pk}: {column}" in findings[0]
     report = verify()
     assert not report.ok and report.results[CHECK] == findings
+
+
+@pytest.mark.parametrize("table", ["settlements_statementline", "settlements_statement"])
+def test_statements_and_their_lines_refuse_delete_even_in_raw_sql(table):
+    """The keys carry no constraint, so the database itself keeps a statement under its lines."""
+    line = _matched_line()
+    before = StatementLine.objects.count()
+    with pytest.raises(DatabaseError, match="forbidden"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")
+    assert StatementLine.objects.count() == before and StatementLine.objects.filter(pk=line.pk).exists()
+    assert verify().ok
