@@ -90,3 +90,12 @@ def test_the_add_page_of_a_limit_is_titled_in_arabic(finance):
     assert "Add limit" not in page.text and "Limits" not in page.text and "Agent network" not in page.text
     english = finance.get("/admin/agents/limit/add/", HTTP_ACCEPT_LANGUAGE="en")
     assert "<h1>Add limit</h1>" in english.text and "إضافة حد" not in english.text
+
+
+def test_the_schedule_of_the_nightly_job_is_named_in_arabic_too(administrator):
+    """django-celery-beat ships no Arabic; the project's catalogue names its pages."""
+    arabic = index(administrator, "ar")
+    for english_name, arabic_name in [("Periodic Tasks", "المهام المجدولة"), ("Crontabs", "جداول كرون")]:
+        assert arabic_name in arabic and english_name not in arabic, english_name
+    english = index(administrator, "en")
+    assert "Periodic Tasks" in english and "Crontabs" in english
