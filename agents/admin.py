@@ -113,14 +113,10 @@ class OfficeAdmin(BackOfficeAdmin):
     def _move(self, request: HttpRequest, queryset: QuerySet, action: str) -> None:
         """Each office through the service; a refusal is shown in the service's words, the others proceed."""
         reason = request.POST.get("reason", "").strip()
-        done = 0
-        for office in queryset:
-            try:
-                LIFECYCLE[action](office=office, actor=request.user, reason=reason or action)
-            except DomainError as error:
-                self.refused(request, error)
-            else:
-                done += 1
+        move = LIFECYCLE[action]
+        done = self.through_service(
+            request, queryset, lambda office: move(office=office, actor=request.user, reason=reason or action)
+        )
         if done:
             message = ngettext("%(count)d office updated.", "%(count)d offices updated.", done)
             self.message_user(request, message % {"count": done}, messages.SUCCESS)
@@ -205,14 +201,11 @@ class CashierAdmin(EditableBackOfficeAdmin):
 
     def _set_login(self, request: HttpRequest, queryset: QuerySet, *, active: bool) -> None:
         """Each cashier through the service; a refusal is shown in its words, the others proceed."""
-        done = 0
-        for cashier in queryset.select_related("user"):
-            try:
-                services.set_cashier_login(cashier=cashier, active=active)
-            except DomainError as error:
-                self.refused(request, error)
-            else:
-                done += 1
+        done = self.through_service(
+            request,
+            queryset.select_related("user"),
+            lambda cashier: services.set_cashier_login(cashier=cashier, active=active),
+        )
         if done:
             message = ngettext("%(count)d cashier updated.", "%(count)d cashiers updated.", done)
             self.message_user(request, message % {"count": done}, messages.SUCCESS)

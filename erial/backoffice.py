@@ -96,6 +96,26 @@ class BackOfficeAdmin(admin.ModelAdmin):
         """A service's refusal, in its own words, as an error message at the top of the page."""
         self.message_user(request, f"{prefix}{error.detail}", messages.ERROR)
 
+    def through_service(
+        self,
+        request: HttpRequest,
+        rows: Iterable[Any],
+        act: Callable[[Any], object],
+        *,
+        prefix: Callable[[Any], str] = lambda row: "",
+    ) -> int:
+        """An admin action's rows, each through ``act`` (a service call): a refusal is shown in the service's
+        words (after ``prefix(row)``) and the other rows proceed. Returns how many went through."""
+        done = 0
+        for row in rows:
+            try:
+                act(row)
+            except DomainError as error:
+                self.refused(request, error, prefix=prefix(row))
+            else:
+                done += 1
+        return done
+
 
 class EditableBackOfficeAdmin(BackOfficeAdmin):
     """Back-office pages that add or change rows: Django's model permissions decide, within the role."""

@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from erial.backoffice import BackOfficeAdmin, choice_filter, column, is_back_office
-from erial.errors import DomainError
 from erial.roles import Role, has_role
 from ledger.businessday import today
 from ledger.models import Entry
@@ -338,45 +337,40 @@ class ReconExceptionAdmin(BackOfficeAdmin):
             if entry is None:
                 self.message_user(request, _("There is no ledger entry %(entry)s.") % {"entry": raw}, messages.ERROR)
                 return
-        done = 0
-        for exception in queryset.select_related("line"):
-            try:
-                services.propose(
-                    exception=exception,
-                    action=action,
-                    actor=request.user,
-                    note=request.POST.get("note", ""),
-                    entry=entry,
-                    account_code=request.POST.get("account_code", "").strip(),
-                )
-            except DomainError as error:
-                self.refused(request, error, prefix=_("Exception %(id)s: ") % {"id": exception.pk})
-            else:
-                done += 1
+        done = self.through_service(
+            request,
+            queryset.select_related("line"),
+            lambda exception: services.propose(
+                exception=exception,
+                action=action,
+                actor=request.user,
+                note=request.POST.get("note", ""),
+                entry=entry,
+                account_code=request.POST.get("account_code", "").strip(),
+            ),
+            prefix=_exception_prefix,
+        )
         self._done(request, done, ngettext("%d resolution proposed.", "%d resolutions proposed.", done))
 
     @admin.action(description=_("Approve the proposed resolution"), permissions=["resolve"])
     def approve_resolution(self, request: HttpRequest, queryset: QuerySet) -> None:
-        done = 0
-        for exception, proposal in self._proposals(request, queryset):
-            try:
-                services.approve(resolution=proposal, actor=request.user)
-            except DomainError as error:
-                self.refused(request, error, prefix=_("Exception %(id)s: ") % {"id": exception.pk})
-            else:
-                done += 1
+        done = self.through_service(
+            request,
+            self._proposals(request, queryset),
+            lambda pair: services.approve(resolution=pair[1], actor=request.user),
+            prefix=lambda pair: _exception_prefix(pair[0]),
+        )
         self._done(request, done, ngettext("%d resolution approved.", "%d resolutions approved.", done))
 
     @admin.action(description=_("Reject the proposed resolution (note above)"), permissions=["resolve"])
     def reject_resolution(self, request: HttpRequest, queryset: QuerySet) -> None:
-        done = 0
-        for exception, proposal in self._proposals(request, queryset):
-            try:
-                services.reject(resolution=proposal, actor=request.user, note=request.POST.get("note", "").strip())
-            except DomainError as error:
-                self.refused(request, error, prefix=_("Exception %(id)s: ") % {"id": exception.pk})
-            else:
-                done += 1
+        note = request.POST.get("note", "").strip()
+        done = self.through_service(
+            request,
+            self._proposals(request, queryset),
+            lambda pair: services.reject(resolution=pair[1], actor=request.user, note=note),
+            prefix=lambda pair: _exception_prefix(pair[0]),
+        )
         self._done(request, done, ngettext("%d resolution rejected.", "%d resolutions rejected.", done))
 
     def _proposals(self, request: HttpRequest, queryset: QuerySet):
@@ -392,6 +386,10 @@ class ReconExceptionAdmin(BackOfficeAdmin):
     def _done(self, request: HttpRequest, count: int, message: str) -> None:
         if count:
             self.message_user(request, message % count, messages.SUCCESS)
+
+
+def _exception_prefix(exception: ReconException) -> str:
+    return _("Exception %(id)s: ") % {"id": exception.pk}
 
 
 def _entry(raw: str) -> Entry | None:
