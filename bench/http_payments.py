@@ -492,11 +492,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_environment() -> dict[str, str]:
+def server_environment(settings_module: str = "erial.settings") -> dict[str, str]:
     """Production settings: DEBUG off, real secrets, the bench database, quiet logs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEBUG"))}
     env.update(
-        DJANGO_SETTINGS_MODULE="erial.settings",
+        DJANGO_SETTINGS_MODULE=settings_module,
         DATABASE_URL=lp.db_url(DB),
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(48),
@@ -504,7 +504,7 @@ def server_environment() -> dict[str, str]:
         ERIAL_GATEWAY_SECRET=secrets.token_urlsafe(24),
         ALLOWED_HOSTS="127.0.0.1",
         LOG_LEVEL="WARNING",
-        PYTHONPATH=str(REPO_ROOT),
+        PYTHONPATH=os.pathsep.join([str(REPO_ROOT), str(BENCH_DIR)]),  # bench/: drf_probe_settings
     )
     return env
 
@@ -512,7 +512,7 @@ def server_environment() -> dict[str, str]:
 class Server:
     """gunicorn serving erial.wsgi on 127.0.0.1, started and stopped by us (SIGTERM to its master only)."""
 
-    def __init__(self, spec: ServerSpec, token: str) -> None:
+    def __init__(self, spec: ServerSpec, token: str, settings_module: str = "erial.settings") -> None:
         self.spec, self.port = spec, free_port()
         self.log = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log")[1])
         args = [sys.executable, "-m", "gunicorn", "erial.wsgi", "--bind", f"127.0.0.1:{self.port}",
@@ -520,7 +520,7 @@ class Server:
                 "--graceful-timeout", "5", "--error-logfile", str(self.log), "--log-level", "warning"]  # fmt: skip
         if spec.worker_class == "gthread":
             args += ["--threads", str(spec.threads)]
-        self.process = subprocess.Popen(args, cwd=REPO_ROOT, env=server_environment())
+        self.process = subprocess.Popen(args, cwd=REPO_ROOT, env=server_environment(settings_module))
         self.wait_ready(token)
 
     def wait_ready(self, token: str, timeout: float = 60) -> None:
@@ -591,7 +591,7 @@ function request()
   local key = run .. "-" .. tid .. "-" .. counter
   local amount = string.format("%d.%03d", math.random(low, high), math.random(0, 999))
   local body
-  if kind == "payment" then
+  if kind ~= "topup" then
     body = '{{"account":"' .. accounts[math.random(#accounts)] .. '","service":"' ..
       services[math.random(#services)] .. '","bill_reference":"' .. key .. '","amount":"' .. amount .. '"}}'
   else
@@ -633,7 +633,7 @@ end
 class Load:
     """What the clients send: to which path, as whom, from which wallets."""
 
-    kind: str  # "payment" or "topup"
+    kind: str  # "payment", "topup" or "post" (the payment's body, sent to bench/drf_probe.py)
     path: str
     tokens: list[str]
     accounts: list[str]
@@ -827,12 +827,13 @@ class Runner:
 def count_rows(kind: str, run_id: str) -> tuple[int, int]:
     """Business rows (payments or top-ups) whose entry was posted under this run's keys, and keys left
     without both an entry and its row (there must be none: the key, the entry and the row commit together)."""
-    table = {"payment": "ledger_payment", "topup": "agents_cashtopup"}[kind]
+    # "post": bench/drf_probe.py's post() alone, which writes an entry and no business row.
+    table = {"payment": "ledger_payment", "topup": "agents_cashtopup", "post": "ledger_entry"}[kind]
     with psycopg.connect(lp.db_url(DB)) as conn:
         rows = conn.execute(
             f"SELECT count(r.id), count(*) FILTER (WHERE e.id IS NULL OR r.id IS NULL) FROM ledger_idempotencykey k "
-            f"LEFT JOIN ledger_entry e ON e.id = k.entry_id LEFT JOIN {table} r ON r.entry_id = k.entry_id "
-            "WHERE k.key LIKE %s",
+            f"LEFT JOIN ledger_entry e ON e.id = k.entry_id LEFT JOIN {table} r "
+            f"ON r.{'id' if kind == 'post' else 'entry_id'} = k.entry_id WHERE k.key LIKE %s",
             [run_id + "-%"],
         ).fetchone()
     return rows[0], rows[1]
