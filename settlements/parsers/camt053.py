@@ -91,8 +91,8 @@ def parse(stream: BinaryIO, expected_currency: str) -> Iterator[ParsedItem]:
 
 def _parse(stream: BinaryIO, expected_currency: str) -> Iterator[ParsedItem]:
     # "start" events name the root and BkToCstmrStmt; after that the statements are found in the tree (each
-    # Stmt is a child of BkToCstmrStmt, appended when its start tag is read), and the events, about twenty per
-    # entry, are only drained, in C (a zero-length deque), not looked at one by one in Python. A statement's
+    # Stmt is a child of BkToCstmrStmt, appended when its start tag is read), and the parser is told to queue
+    # no more events (``_stop_events``; any still queued are drained in C, a zero-length deque). A statement's
     # children are read after each chunk, all but the last (which may still be growing), and then deleted:
     # the tree never holds more than a chunk's worth of entries.
     parser = XMLPullParser(events=("start",))
@@ -120,6 +120,7 @@ def _parse(stream: BinaryIO, expected_currency: str) -> Iterator[ParsedItem]:
                     if elem.tag != n.BkToCstmrStmt:
                         raise ParseError(_local(elem.tag), "expected BkToCstmrStmt: this is not a camt.053 statement")
                     statements = elem
+                    _stop_events(parser)
         else:
             deque(parser.read_events(), maxlen=0)
         if statements is not None:
@@ -149,6 +150,19 @@ def _parse(stream: BinaryIO, expected_currency: str) -> Iterator[ParsedItem]:
         chunk = stream.read(CHUNK)
     if stmt_count == 0:
         raise ParseError("Document", "the file holds no statement (Stmt)")
+
+
+def _stop_events(parser: XMLPullParser) -> None:
+    """Tell the C parser to queue no more events: once ``BkToCstmrStmt`` is known, the statements are read off
+    the tree, and an event tuple per element (about twenty per entry) is a third of the parse, drained unread.
+
+    ``_setevents`` is how ``XMLPullParser`` itself asks the C parser for events; called again with none, it
+    clears them. Where it is missing (a pure-Python parser), the events keep coming and are drained as before.
+    """
+    setevents = getattr(getattr(parser, "_parser", None), "_setevents", None)
+    queue = getattr(parser, "_events_queue", None)
+    if setevents is not None and queue is not None:
+        setevents(queue, ())
 
 
 def _check_root(root: Element) -> _Names:

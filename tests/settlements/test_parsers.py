@@ -163,6 +163,27 @@ def test_camt053_a_second_message_after_the_first_is_refused_not_dropped():
     assert error.position == "BkToCstmrStmt" and "one BkToCstmrStmt" in error.reason
 
 
+def test_camt053_parser_stops_queueing_events_but_keeps_building_the_tree():
+    """The camt.053 speed-up rests on the C parser honouring ``_setevents`` with no events (how
+    ``XMLPullParser`` itself asks for them) while it goes on building the tree the statements are read from.
+    If a Python release changes either, this fails: not a silent slow-down, and never a lost entry."""
+    from xml.etree.ElementTree import XMLPullParser
+
+    from settlements.parsers.camt053 import _stop_events
+
+    parser = XMLPullParser(events=("start",))
+    parser.feed(b"<Document><BkToCstmrStmt>")
+    started = [elem for _event, elem in parser.read_events()]
+    assert [elem.tag for elem in started] == ["Document", "BkToCstmrStmt"]
+    _stop_events(parser)
+    parser.feed(b"<Stmt><Ntry><Amt>1.000</Amt></Ntry></Stmt><Stmt/></BkToCstmrStmt></Document>")
+    parser.close()
+    assert list(parser.read_events()) == []
+    statements = started[1]
+    assert [child.tag for child in statements] == ["Stmt", "Stmt"]
+    assert statements[0].find("Ntry/Amt").text == "1.000"
+
+
 @pytest.mark.parametrize(
     ("document", "position", "reason"),
     [
