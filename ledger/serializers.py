@@ -83,6 +83,8 @@ class PaymentOut(serializers.Serializer):
     its fields from the model on every request, a third of an API payment's serializing time."""
 
     id = serializers.UUIDField(read_only=True)
+    #: What the payer keeps: any office finds and reprints the receipt by it (GET /api/v1/receipts/{number}/).
+    receipt_number = serializers.CharField(read_only=True)
     account = serializers.CharField(source="wallet.number", read_only=True)
     service = serializers.CharField(source="service.code", read_only=True)
     bill_reference = serializers.CharField(read_only=True)
@@ -110,7 +112,7 @@ class RefundOut(serializers.ModelSerializer):
 
     class Meta:
         model = Refund
-        fields = ["id", "payment", "amount", "fee_returned", "reason", "created_at"]
+        fields = ["id", "receipt_number", "payment", "amount", "fee_returned", "reason", "created_at"]
 
 
 class PortalActivationOut(serializers.Serializer):

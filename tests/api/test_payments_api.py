@@ -12,7 +12,8 @@ from erial.roles import Role
 from ledger.models import FeeRate, Payment
 from ledger.selectors import balance
 from ledger.verification import verify
-from tests.api.conftest import assert_problem
+from tests.agents.conftest import make_cashier, make_office
+from tests.api.conftest import assert_problem, client_for
 from tests.factories import D, system
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,17 @@ def test_customer_pays_a_lease_renewal_with_the_fixed_fee(customer):
     assert balance(wallet.account) == D("97.900")
     assert balance(system("revenue.lease_renewal")) == D("2.000")
     assert balance(system("fee_income")) == D("0.100")
+
+
+def test_the_payment_answers_with_its_receipt_number_and_any_office_reprints_it(customer):
+    """The payer (or the municipal system that charged the fee) gets the number any office reprints by."""
+    client, wallet = customer
+    body = pay(client, wallet.number, "3.000").json()
+    assert body["receipt_number"] == Payment.objects.get(pk=body["id"]).receipt_number
+    office = client_for(make_cashier(make_office("internal")).user)
+    receipt = office.get(f"/api/v1/receipts/{body['receipt_number']}/")
+    assert receipt.status_code == 200, receipt.content
+    assert (receipt.json()["receipt_number"], receipt.json()["amount"]) == (body["receipt_number"], "3.000")
 
 
 def test_the_fee_in_force_at_the_moment_of_payment_applies(customer):
@@ -213,6 +225,10 @@ class TestRefunds:
         assert balance(wallet.account) == D("93.900")
         last = self.refund(finance, payment_id, "6.000").json()
         assert (last["amount"], last["fee_returned"]) == ("6.000", "0.100")
+        refunds = Payment.objects.get(pk=payment_id).refunds
+        assert {first.json()["receipt_number"], last["receipt_number"]} == set(
+            refunds.values_list("receipt_number", flat=True)
+        )
         assert balance(wallet.account) == D("100.000")
         assert balance(system("fee_income")) == D("0.000")
         assert Payment.objects.get(pk=payment_id).refunds.count() == 2
