@@ -434,6 +434,14 @@ def _check_running_totals(
 # --- sessions and top-ups -------------------------------------------------------------------------
 
 
+def refuse_if_office_inactive(actor: AbstractBaseUser) -> None:
+    """A cashier of an office that is not active acts for nobody (``agent_inactive``): not a top-up, not an
+    account opened, not a portal code issued. Logins that are no cashier (admins, finance) are not concerned."""
+    office = Office.objects.filter(cashiers__user=actor).only("code", "status").first()
+    if office is not None:
+        _refuse_unless_active(office, office.status)
+
+
 def _require_active(office: Office) -> None:
     status = Office.objects.values_list("status", flat=True).get(pk=office.pk)
     _refuse_unless_active(office, status)

@@ -27,6 +27,7 @@ from erial.text import western_digits
 
 from . import account_numbers
 from .models import Holder, PortalActivation, WalletStatus
+from .office_acts import refuse_unless_office_may_act
 
 #: No 0/O, 1/I: a code is read aloud at a counter and typed from a slip of paper.
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -83,6 +84,7 @@ def _hash(holder: Holder, code: str) -> str:
 
 def issue_activation(*, holder: Holder, actor: AbstractBaseUser | None) -> IssuedActivation:
     """A new one-time code for ``holder``; any code issued before is revoked. The code is returned once."""
+    refuse_unless_office_may_act(actor)
     with transaction.atomic():
         holder = Holder.objects.select_for_update(of=("self",)).select_related("wallet").get(pk=holder.pk)
         if holder.user_id is not None:

@@ -31,6 +31,7 @@ from .models import (
     Wallet,
     WalletStatus,
 )
+from .office_acts import refuse_unless_office_may_act
 from .selectors import balance
 
 ZERO = Decimal("0.000")
@@ -79,6 +80,8 @@ def open_wallet(
             raise InvalidRequest(f"{email!r} is not an e-mail address.", field="email") from None
     if channel not in OpeningChannel.values:
         raise InvalidRequest("Unknown opening channel.")
+    if channel == OpeningChannel.OFFICE:
+        refuse_unless_office_may_act(actor)
     with transaction.atomic():
         if Holder.objects.filter(holder_type=holder_type, national_id=national_id).exists():
             raise AlreadyExists("This holder already has an e-Rial wallet: one holder may have one wallet.")

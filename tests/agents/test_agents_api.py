@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from agents.models import Office
 from erial.roles import Role
-from ledger.models import Payment
+from ledger.models import Holder, Payment, PortalActivation, Wallet
 from ledger.selectors import balance
 from tests.agents.conftest import make_cashier, make_office
 from tests.api.conftest import assert_problem, client_for, make_user, open_wallet
@@ -119,6 +119,26 @@ def test_suspended_office_agents_get_agent_inactive():
     admin = client_for(make_user(Role.ADMIN))
     admin.post(f"/api/v1/offices/{office.code}/suspend/", {"reason": "Audit"}, format="json")
     assert_problem(cash(client, open_wallet().number, "1.000"), 422, "agent_inactive")
+
+
+@pytest.mark.parametrize("status", ["suspended", "onboarding"])
+def test_agents_of_an_office_not_active_open_no_account_and_issue_no_portal_code(status, ledger_snapshot):
+    office = make_office("internal")
+    client, _ = agent_client(office)
+    waiting = open_wallet()  # opened at another office: its holder has no portal login yet
+    Office.objects.filter(pk=office.pk).update(status=status)
+    before = ledger_snapshot()
+    counts = (Holder.objects.count(), Wallet.objects.count(), PortalActivation.objects.count())
+    holder = {"holder_type": "individual", "national_id": "90817263", "name": "Maryam", "phone": "+968 9123 4567"}
+    problem = assert_problem(client.post("/api/v1/accounts/", holder, format="json"), 422, "agent_inactive")
+    assert office.code in problem["detail"]
+    url = f"/api/v1/accounts/{waiting.number}/portal-activation/"
+    assert_problem(client.post(url, format="json"), 422, "agent_inactive")
+    assert (Holder.objects.count(), Wallet.objects.count(), PortalActivation.objects.count()) == counts
+    assert ledger_snapshot() == before
+    Office.objects.filter(pk=office.pk).update(status="active")  # reinstated: the same requests go through
+    assert client.post("/api/v1/accounts/", holder, format="json").status_code == 201
+    assert client.post(url, format="json").status_code == 201
 
 
 def test_float_exhausted_is_limit_exceeded_with_what_is_left():
