@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
-from ledger.models import FeeRate
+from erial.roles import Role, grant
+from ledger.models import FeeRate, Service
 from ledger.payments import fee_in_force
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +84,52 @@ def test_back_office_lists_render(admin_client, url):
     call_command("seed_demo")
     client, _ = admin_client
     assert client.get(url).status_code == 200
+
+
+@pytest.fixture
+def finance_client(client):
+    user = get_user_model().objects.create_user("fin-officer", password="pw-finance-123", is_staff=True)
+    grant(user, Role.FINANCE)
+    client.force_login(user)
+    return client, user
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/ledger/wallet/",
+        "/admin/ledger/holder/",
+        "/admin/ledger/payment/",
+        "/admin/ledger/service/",
+        "/admin/ledger/account/",
+        "/admin/ledger/entry/",
+        "/admin/ledger/feerate/",
+        "/admin/ledger/dayseal/",
+    ],
+)
+def test_finance_reads_the_ledger_in_the_back_office(finance_client, url):
+    call_command("seed_demo")
+    client, _ = finance_client
+    assert client.get(url).status_code == 200
+
+
+def test_finance_schedules_the_fee_but_changes_nothing_else_in_the_ledger(finance_client):
+    call_command("seed_demo")
+    client, user = finance_client
+    starts = timezone.localtime() + dt.timedelta(days=1)
+    form = {"effective_from_0": starts.strftime("%Y-%m-%d"), "effective_from_1": starts.strftime("%H:%M:%S")}
+    response = client.post("/admin/ledger/feerate/add/", {**form, "fee": "0.150", "note": "Tariff 2027"})
+    assert response.status_code == 302, response.content
+    assert FeeRate.objects.get(note="Tariff 2027").created_by == user
+    service = Service.objects.first()
+    page = client.post(f"/admin/ledger/service/{service.pk}/change/", {"name_en": "Renamed", "is_active": ""})
+    assert page.status_code == 403
+    assert Service.objects.get(pk=service.pk).name_en == service.name_en
+    assert client.get("/admin/ledger/service/add/").status_code == 403
+    assert client.get("/admin/ledger/wallet/add/").status_code == 403
+
+
+def test_a_staff_login_without_a_back_office_role_reads_no_ledger_page(client):
+    user = get_user_model().objects.create_user("staff-nobody", password="pw-nobody-123", is_staff=True)
+    client.force_login(user)
+    assert client.get("/admin/ledger/payment/").status_code == 403
