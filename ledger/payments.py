@@ -195,7 +195,7 @@ def refund_payment(
     wallet_account = payment.wallet.account
     revenue = payment.service.revenue_account
     fee_income = system_account(SystemAccount.FEE_INCOME)
-    chosen: dict[str, Decimal] = {}
+    chosen: dict[str, Decimal | bool] = {}
 
     def choose_legs(remaining: dict[int, Decimal]) -> list[Leg]:
         # Decided under the payment entry's lock: two refunds never both take the last of it.
@@ -206,7 +206,7 @@ def refund_payment(
                 refundable=format_amount(left),
             )
         fee_back = -remaining.get(fee_income.pk, Decimal("0.000")) if amount == left else Decimal("0.000")
-        chosen["fee"] = fee_back
+        chosen["fee"], chosen["full"] = fee_back, amount == left
         legs = [Leg(wallet_account, -(amount + fee_back)), Leg(revenue, amount)]
         if fee_back:
             legs.append(Leg(fee_income, fee_back))
@@ -238,6 +238,10 @@ def refund_payment(
                 created_at=entry.created_at,
             )
         )
+        if chosen["full"]:
+            # The whole payment is back with the payer: the bill counts as unpaid (the unique bill index
+            # leaves this payment out), so the right wallet can pay it after a refund of the wrong one.
+            Payment.objects.filter(pk=payment.pk).update(refunded_in_full_at=entry.created_at)
         refund.replayed = False
         return refund
 

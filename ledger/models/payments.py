@@ -76,6 +76,8 @@ class Payment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField()
+    #: When refunds gave all of it back (fee included): the bill counts as unpaid again and may be paid anew.
+    refunded_in_full_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("fee payment")
@@ -84,7 +86,7 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["service", "bill_reference"],
-                condition=Q(is_instalment=False),
+                condition=Q(is_instalment=False, refunded_in_full_at__isnull=True),
                 name="ledger_payment_bill_once",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0) & Q(fee__gte=0), name="ledger_payment_amounts"),

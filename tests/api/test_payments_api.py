@@ -251,6 +251,43 @@ class TestRefunds:
         assert (first.status_code, again.status_code, first.json()) == (201, 201, again.json())
         assert balance(wallet.account) == D("100.000")
 
+    def test_a_bill_refunded_in_full_may_be_paid_again_one_refunded_in_part_may_not(self, customer, api):
+        """Paid from the wrong wallet, refunded whole, paid from the right one: the bill is open again only
+        once all of it (fee included) is back with the payer."""
+        client, wallet = customer
+        finance, _ = api(Role.FINANCE)
+        paid = pay(client, wallet.number, "8.000", bill="PF-9", service="parking_fine").json()
+        assert self.refund(finance, paid["id"], "5.000").status_code == 201
+        assert_problem(pay(client, wallet.number, "8.000", bill="PF-9", service="parking_fine"), 422, "already_paid")
+        assert Payment.objects.get(pk=paid["id"]).refunded_in_full_at is None
+        last = self.refund(finance, paid["id"], "3.000").json()
+        assert Payment.objects.get(pk=paid["id"]).refunded_in_full_at is not None
+        again = pay(client, wallet.number, "8.000", bill="PF-9", service="parking_fine")
+        assert again.status_code == 201, again.content
+        assert again.json()["id"] != paid["id"] and last["fee_returned"] == "0.100"
+        # the new payment holds the bill in its turn
+        assert_problem(pay(client, wallet.number, "8.000", bill="PF-9", service="parking_fine"), 422, "already_paid")
+        assert balance(wallet.account) == D("91.900")
+        assert verify().ok
+
+    def test_the_migration_marks_payments_refunded_in_full_before_it(self, customer, api):
+        import importlib
+
+        from django.apps import apps
+
+        migration = importlib.import_module("ledger.migrations.0013_payment_refunded_in_full")
+        _, whole = self._payment(customer)
+        _, part = self._payment(customer)
+        finance, _ = api(Role.FINANCE)
+        self.refund(finance, whole, "4.000")
+        self.refund(finance, whole, "6.000")
+        self.refund(finance, part, "4.000")
+        Payment.objects.update(refunded_in_full_at=None)  # as before the migration
+        migration.mark_refunded_in_full(apps, None)
+        last = Payment.objects.get(pk=whole).refunds.order_by("-created_at").first()
+        assert Payment.objects.get(pk=whole).refunded_in_full_at == last.created_at
+        assert Payment.objects.get(pk=part).refunded_in_full_at is None
+
     def test_unknown_payment_is_404(self, api):
         finance, _ = api(Role.FINANCE)
         assert_problem(self.refund(finance, uuid.uuid4(), "1.000"), 404, "not_found")
