@@ -1,5 +1,5 @@
 """The nightly job (01:00 Asia/Muscat): import what waits in the inboxes, reconcile yesterday, expire stale
-online top-ups, seal the ledger's finished days, and report.
+online top-ups, seal the ledger's finished days, prove the books (``verify``), and report.
 """
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from django.conf import settings
 from erial.errors import DomainError
 from ledger.businessday import today
 from ledger.sealing import seal_through
+from ledger.verification import verify
 from topups.services import expire_stale
 
 from .importing import import_file
@@ -22,6 +24,8 @@ from .models import Source
 from .reconciliation import reconcile_day
 
 log = logging.getLogger(__name__)
+#: Findings carried in the report (the Celery result); ``verify_ledger`` lists them all.
+SHOWN_FINDINGS = 50
 
 
 @dataclass
@@ -32,6 +36,13 @@ class NightlyReport:
     runs: dict[str, dict] = field(default_factory=dict)
     expired_topups: int = 0
     sealed_days: list[str] = field(default_factory=list)
+    #: ``verify``'s findings after the night's work: empty when the books balance.
+    books_findings: list[str] = field(default_factory=list)
+    verify_seconds: float = 0.0
+
+    @property
+    def books_balance(self) -> bool:
+        return not self.books_findings
 
     def as_dict(self) -> dict:
         return {
@@ -41,6 +52,9 @@ class NightlyReport:
             "runs": self.runs,
             "expired_topups": self.expired_topups,
             "sealed_days": self.sealed_days,
+            "books_balance": self.books_balance,
+            "books_findings": self.books_findings[:SHOWN_FINDINGS],
+            "verify_seconds": round(self.verify_seconds, 1),
         }
 
 
@@ -76,5 +90,13 @@ def run_nightly(day: dt.date | None = None) -> NightlyReport:
         }
     report.expired_topups = expire_stale()
     report.sealed_days = [str(seal.business_day) for seal in seal_through(day)]
-    log.info("nightly reconciliation: %s", report.as_dict())
+    # Every night, not only when finance asks: a drift is found the morning after, not at the year's audit.
+    # Set-based: `verify_ledger` on the reconciliation benchmark's base (2.2 million entries) took 7.3 s here.
+    started = time.monotonic()
+    report.books_findings = verify().findings
+    report.verify_seconds = time.monotonic() - started
+    if report.books_balance:
+        log.info("nightly reconciliation: %s", report.as_dict())
+    else:
+        log.error("nightly reconciliation: THE BOOKS DO NOT BALANCE: %s", report.as_dict())
     return report

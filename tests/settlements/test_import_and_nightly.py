@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +14,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from ledger.businessday import today
-from ledger.models import DaySeal
+from ledger.models import AccountBalance, DaySeal
 from ledger.selectors import balance
 from ledger.verification import verify
 from settlements.importing import ImportRefused, import_file
@@ -124,5 +125,19 @@ def test_a_whole_day_bank_and_gateway_through_the_nightly_job_leaves_nothing_une
     assert DaySeal.objects.filter(business_day=yesterday).exists()
     assert (tmp_path / "bank" / "processed" / "statement.xml").exists()
     assert verify().ok
+    assert report.books_balance and report.as_dict()["books_balance"] is True
+    assert report.as_dict()["books_findings"] == []
     again = run_nightly(yesterday)  # the same night again: nothing to import, nothing changes
     assert again.imported == [] and balance(system("bank")) == D("44.025")
+
+
+def test_the_nightly_job_proves_the_books_and_says_loudly_when_they_do_not_balance(tmp_path, settings, caplog):
+    settings.ERIAL_INBOX_DIR = tmp_path
+    account = paid_online("bank", "10.000").wallet.account
+    AccountBalance.objects.filter(account=account).update(balance="999.000")  # a drift nobody posted
+    with caplog.at_level(logging.ERROR, logger="settlements.nightly"):
+        report = run_nightly(today() - dt.timedelta(days=1))
+    assert not report.books_balance
+    assert any(f"account {account.code}: cached balance 999.000" in finding for finding in report.books_findings)
+    assert report.as_dict()["books_balance"] is False
+    assert "THE BOOKS DO NOT BALANCE" in caplog.text
