@@ -15,6 +15,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -460,3 +463,24 @@ class CommissionRuleAdmin(RuleAdmin):
     )
     list_filter = (choice_filter("kind", _("Kind"), COMMISSION_KIND),)
     list_select_related = ("office",)
+
+
+class OpenDrawerGuardedUserForm(UserChangeForm):
+    """Django's user form, except that it will not untick "active" for a cashier with an open session."""
+
+    def clean_is_active(self) -> bool:
+        active = self.cleaned_data.get("is_active")
+        if self.instance.pk and self.instance.is_active and not active:
+            try:
+                services.refuse_disabling_with_open_session(self.instance)
+            except DomainError as refused:
+                raise forms.ValidationError(refused.detail) from None
+        return active
+
+
+class OpenDrawerGuardedUserAdmin(UserAdmin):
+    form = OpenDrawerGuardedUserForm
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), OpenDrawerGuardedUserAdmin)

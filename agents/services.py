@@ -257,12 +257,19 @@ def set_cashier_login(*, cashier: Cashier, active: bool) -> Cashier:
     top-ups keep naming them: a cashier is never deleted. A cashier with an open session keeps the login until
     the session is closed, so the drawer is counted before the person goes."""
     user = cashier.user
-    if not active and CashierSession.objects.filter(cashier=cashier, status=SessionStatus.OPEN).exists():
-        raise InvalidRequest(f"{user.get_username()} has an open session: close it (count the cash) first.")
+    if not active:
+        refuse_disabling_with_open_session(user)
     if user.is_active != active:
         user.is_active = active
         user.save(update_fields=["is_active"])
     return cashier
+
+
+def refuse_disabling_with_open_session(user: AbstractBaseUser) -> None:
+    """A login with an open cashier session stays active until the session is closed and the drawer counted,
+    whichever page would disable it (the cashier list's action, or Django's own user page)."""
+    if CashierSession.objects.filter(cashier__user=user, status=SessionStatus.OPEN).exists():
+        raise InvalidRequest(f"{user.get_username()} has an open session: close it (count the cash) first.")
 
 
 def check_new_cashier(*, office: Office, username: str, password: str, full_name: str = "") -> tuple[str, str, str]:

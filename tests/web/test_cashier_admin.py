@@ -175,6 +175,25 @@ def test_a_cashier_with_an_open_session_keeps_the_login_until_it_is_closed():
         services.set_cashier_login(cashier=cashier, active=False)
 
 
+def test_the_user_page_too_keeps_an_open_sessions_login_active():
+    """Django's own user page (admins are superusers) refuses what the cashier list's action refuses."""
+    session = open_session(make_office("internal"))
+    user = session.cashier.user
+    client = logged_in(get_user_model().objects.create_superuser("root-admin", password=GOOD_PASSWORD))
+    url = f"/admin/auth/user/{user.pk}/change/"
+    assert client.get(url).status_code == 200
+    # "active" unticked (an unticked box is simply not sent), everything else as it was
+    body = {"username": user.username, "date_joined_0": "2026-11-01", "date_joined_1": "08:00:00"}
+    response = client.post(url, body)
+    assert response.status_code == 200 and "has an open session" in response.text
+    user.refresh_from_db()
+    assert user.is_active
+    services.close_session(session=session, counted_cash=session.opening_cash, actor=user)
+    assert client.post(url, body).status_code == 302  # counted and closed: now it may go
+    user.refresh_from_db()
+    assert not user.is_active
+
+
 def test_finance_is_not_offered_the_login_actions_and_posting_one_changes_nothing():
     cashier = services.enrol_cashier(office=make_office("internal"), username="salim", password=GOOD_PASSWORD)
     client = logged_in(staff(Role.FINANCE))
