@@ -4,6 +4,8 @@ The wallet is credited (bank or gateway clearing -> wallet) only by an authorise
 however often and however concurrently the partner retries: the top-up row is locked, and the credit is
 a ledger post with an idempotency key derived from our reference. The credit draws the top-up's receipt
 number, in the same transaction, so a completed top-up always has one (a CHECK in the database too).
+A wallet frozen or closed after its top-up started is refused the credit (422 ``account_inactive``, recorded
+for finance); the top-up stays open, so the partner's retry once the wallet is active again credits it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
-from erial.errors import DomainError, IdempotencyConflict, InvalidAmount, InvalidRequest
+from erial.errors import AccountInactive, DomainError, IdempotencyConflict, InvalidAmount, InvalidRequest
 from erial.money import check_currency, format_amount, is_exact, parse_amount
 from ledger import services as ledger
 from ledger.chart import SystemAccount
@@ -46,6 +48,16 @@ class CallbackRefused(DomainError):
 
 class CallbackUnauthenticated(CallbackRefused):
     code, status, title = "invalid_signature", 401, "Callback signature refused"
+
+
+class CallbackAccountInactive(CallbackRefused, AccountInactive):
+    """An authorised callback for a wallet frozen or closed since its top-up started: the ledger refuses the
+    credit, so nothing is credited and the refusal is recorded for finance like any other (422, the business
+    refusal). The whole attempt rolls back, its nonce and the top-up's state with it: the top-up stays
+    creditable, and the same callback delivered again once the wallet is active credits it, once.
+    """
+
+    code, status, title = AccountInactive.code, AccountInactive.status, AccountInactive.title
 
 
 def _new_reference() -> str:
@@ -110,8 +122,8 @@ def _initiate(
     key: str,
     fingerprint: str,
 ) -> OnlineTopup:
-    if wallet.status != WalletStatus.ACTIVE:
-        raise InvalidRequest(f"Account {wallet.number} is {wallet.status}: it cannot be topped up.")
+    if wallet.status != WalletStatus.ACTIVE:  # a business refusal (422), as for a cash top-up
+        raise AccountInactive(f"Account {wallet.number} is {wallet.status}: it cannot be topped up.")
     minutes = settings.ERIAL_ONLINE_TOPUP_EXPIRY_MINUTES
     return OnlineTopup.objects.create(
         reference=_new_reference(),
@@ -237,18 +249,35 @@ def _credit(topup: OnlineTopup, partner_txn_id: str) -> None:
         raise CallbackRefused(f"Top-up {topup.reference} is {topup.status}: an authorisation now is refused.") from None
     topup.partner_txn_id = partner_txn_id
     clearing = system_account(CLEARING[Channel(topup.channel)])
-    topup.entry = ledger.post(
-        kind=EntryKind.ONLINE_TOPUP,
-        legs=[ledger.Leg(clearing, topup.amount), ledger.Leg(topup.wallet.account, -topup.amount)],
-        idempotency_key=f"online:{topup.reference}",
-        reference=topup.reference,
-        scope="topups.callback",
-        memo=f"Online top-up ({topup.get_channel_display()}) {topup.reference}",
-        metadata={"reference": topup.reference, "partner_txn_id": partner_txn_id, "channel": topup.channel},
-    )
+    try:
+        topup.entry = ledger.post(
+            kind=EntryKind.ONLINE_TOPUP,
+            legs=[ledger.Leg(clearing, topup.amount), ledger.Leg(topup.wallet.account, -topup.amount)],
+            idempotency_key=f"online:{topup.reference}",
+            reference=topup.reference,
+            scope="topups.callback",
+            memo=f"Online top-up ({topup.get_channel_display()}) {topup.reference}",
+            metadata={"reference": topup.reference, "partner_txn_id": partner_txn_id, "channel": topup.channel},
+        )
+    except AccountInactive as blocked:
+        # Raised inside _act's transaction, so it all rolls back: the nonce, and the authorisation above
+        # (never saved); this ``topup`` object is dropped with it.
+        raise _not_credited(topup, blocked) from None
     topup.complete()
     topup.receipt_number = new_receipt_number()  # the customer's receipt, in the entry's transaction
     topup.save()
+
+
+def _not_credited(topup: OnlineTopup, blocked: AccountInactive) -> CallbackAccountInactive:
+    """Why the ledger refused the credit, in words finance can act on."""
+    # Read now, not from the row loaded with the top-up: a freeze committed since then is what refused it.
+    status = Wallet.objects.values_list("status", flat=True).get(pk=topup.wallet_id)
+    retry = f"{topup.reference} stays open and is credited when the partner sends its callback again"
+    if status == WalletStatus.ACTIVE:  # the wallet's status does not explain it: pass on the ledger's words
+        return CallbackAccountInactive(f"{blocked.detail} The top-up was not credited; {retry}.")
+    return CallbackAccountInactive(
+        f"Account {topup.wallet.number} is {status}: the top-up was not credited; {retry} once the account is active."
+    )
 
 
 def _fail(topup: OnlineTopup, partner_txn_id: str) -> None:
