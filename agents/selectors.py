@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Count, Model, Q, Sum
+from django.db.models import Count, Max, Model, Q, Sum
 
 from erial.errors import NotFound
 from erial.money import format_amount, from_db
@@ -48,7 +48,16 @@ def receipt(number: str) -> dict[str, Any]:
             "voided": topup.is_voided,
             "owner_user_id": topup.wallet.holder.user_id,
         }
-    payment = Payment.objects.select_related("wallet__holder", "service").filter(receipt_number=number).first()
+    payment = (
+        Payment.objects.select_related("wallet__holder", "service")
+        .annotate(  # what finance returned since, in the same query: a receipt read is never one per refund
+            refunded_sum=Sum("refunds__amount"),
+            fee_returned_sum=Sum("refunds__fee_returned"),
+            last_refunded_at=Max("refunds__created_at"),
+        )
+        .filter(receipt_number=number)
+        .first()
+    )
     if payment:
         return {
             "receipt_number": number,
@@ -63,6 +72,7 @@ def receipt(number: str) -> dict[str, Any]:
             "fee": format_amount(payment.fee),
             "total": format_amount(payment.total),
             "currency": "OMR",
+            **_refunded(payment),
             "owner_user_id": payment.wallet.holder.user_id,
         }
     refund = (
@@ -89,6 +99,30 @@ def receipt(number: str) -> dict[str, Any]:
             "owner_user_id": refund.payment.wallet.holder.user_id,
         }
     raise NotFound(f"No receipt {number}.")
+
+
+def _refunded(payment: Payment) -> dict[str, Any]:
+    """What was refunded of a payment (annotated by ``receipt``), printed beside what was paid, never instead.
+
+    ``refund_status`` is ``none``, ``partial`` or ``full`` (the whole amount back, and with it the fee);
+    ``refunded_amount`` is the part of ``amount`` returned, ``refunded_fee`` the fee returned,
+    ``refunded_total`` both, and ``refunded_at`` the time of the last refund (``None`` without one).
+    """
+    amount = from_db(payment.refunded_sum) or ZERO
+    fee = from_db(payment.fee_returned_sum) or ZERO
+    if not amount:
+        status = "none"
+    elif amount >= payment.amount:
+        status = "full"
+    else:
+        status = "partial"
+    return {
+        "refund_status": status,
+        "refunded_amount": format_amount(amount),
+        "refunded_fee": format_amount(fee),
+        "refunded_total": format_amount(amount + fee),
+        "refunded_at": payment.last_refunded_at,
+    }
 
 
 def office_day_report(office: Office, day: dt.date) -> dict[str, Any]:

@@ -303,3 +303,25 @@ CHANNEL: dict[str, Bilingual] = {
 }
 TOPUP_REFERENCE: Bilingual = ("Top-up reference", "مرجع الإيداع")
 PARTNER_TXN: Bilingual = ("Partner transaction no.", "رقم العملية لدى الشريك")
+
+
+# --- refunds on a payment's receipt ---------------------------------------------------------------------
+# A payment's receipt keeps the figures paid; what finance refunded since is an added mark beside them.
+# The day is ``2026-11-20`` (Muscat). The Arabic ends with it, after LRM as in ``period``, so that no amount
+# joins the date's left-to-right run.
+
+
+def refunded_in_full(day: str, total: str, amount: str, fee: str) -> Bilingual:
+    """The mark of a payment refunded in full: the whole amount back and, with it, the fee."""
+    return (
+        f"Refunded in full on {day}: {total} OMR (amount {amount} + fee {fee})",
+        f"مسترد بالكامل: {total} ر.ع. (المبلغ {amount} + الرسم {fee}) بتاريخ {LRM}{day}",
+    )
+
+
+def refunded_in_part(refunded: str, amount: str, day: str) -> Bilingual:
+    """The mark of a payment partly refunded (the fee stays paid until the rest is refunded too)."""
+    return (
+        f"Partly refunded: {refunded} OMR of {amount} OMR, last refund on {day}",
+        f"مسترد جزئيًا: {refunded} ر.ع. من أصل {amount} ر.ع. وآخر استرداد بتاريخ {LRM}{day}",
+    )

@@ -19,7 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 from . import labels
 from .pdf import BOLD, REGULAR, Flow, amount_ar, amount_en, draw_qr, draw_text, format_moment, has_arabic
 from .pdf.layout import baseline, line_height, pair_block, pair_lines
-from .verification import printed_code
+from .verification import printed_code, refund_note
 
 Size = Literal["a4", "thermal"]
 SIZES: tuple[Size, ...] = ("a4", "thermal")
@@ -49,6 +49,9 @@ class Content:
     voided: bool
     verification_url: str
     verification_code: str
+    #: What was refunded of a payment since (``verification.refund_note``): a mark beside the figures paid.
+    refund: labels.Bilingual | None = None
+    refunded_in_full: bool = False
 
 
 def receipt_content(data: Mapping[str, Any]) -> Content:
@@ -82,6 +85,8 @@ def receipt_content(data: Mapping[str, Any]) -> Content:
         voided=bool(data.get("voided")),
         verification_url=data["verification_url"],
         verification_code=data["verification_code"],
+        refund=refund_note(data),
+        refunded_in_full=data.get("refund_status") == "full",
     )
 
 
@@ -133,6 +138,9 @@ def _thermal(content: Content) -> bytes:
     if content.voided:
         flow.space(3)
         _banner(flow, labels.VOIDED, size=7.5)
+    if content.refund:
+        flow.space(3)
+        _banner(flow, content.refund, size=7.5, inverted=content.refunded_in_full)
     flow.rule(dashed=True)
     for item in content.details:
         _thermal_field(flow, item, value_size=8.5)
@@ -189,6 +197,9 @@ def _a4(content: Content) -> bytes:
     flow.space(8)
     if content.voided:
         _banner(flow, labels.VOIDED, size=11)
+        flow.space(8)
+    if content.refund:
+        _banner(flow, content.refund, size=10, inverted=content.refunded_in_full)
         flow.space(8)
     for item in content.details:
         _a4_row(flow, item, size=10.5)
@@ -268,13 +279,17 @@ def _a4_verification(flow: Flow, content: Content) -> None:
 
 
 # --- shared -----------------------------------------------------------------------------------------
-def _banner(flow: Flow, text: labels.Bilingual, *, size: float) -> None:
-    """White on black across the width: a voided receipt must not pass for a paid one at a glance."""
-    height, draw_pair = pair_block(*text, font=BOLD, size=size, width=flow.width - 8, color=colors.white)
+def _banner(flow: Flow, text: labels.Bilingual, *, size: float, inverted: bool = True) -> None:
+    """White on black across the width: a voided or fully refunded receipt must not pass for a paid one at a
+    glance. Not ``inverted``, black in a black frame: a part refunded, the rest still paid."""
+    color = colors.white if inverted else colors.black
+    height, draw_pair = pair_block(*text, font=BOLD, size=size, width=flow.width - 8, color=color)
 
     def draw(canvas: Canvas, x: float, top: float) -> None:
         canvas.setFillColor(colors.black)
-        canvas.rect(x, top - height - 6, flow.width, height + 6, stroke=0, fill=1)
+        canvas.setStrokeColor(colors.black)
+        canvas.setLineWidth(1.2)
+        canvas.rect(x, top - height - 6, flow.width, height + 6, stroke=0 if inverted else 1, fill=1 if inverted else 0)
         draw_pair(canvas, x + 4, top - 3)
 
     flow.add(height + 6, draw)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from erial.errors import InvalidRequest, NotFound
 from ledger.receipts import normalise_receipt_number
 
 from . import labels
-from .pdf.formatting import amount_ar, amount_en, format_moment
+from .pdf.formatting import amount_ar, amount_en, format_moment, muscat_time
 from .receipt_lookup import receipt
 
 #: Separates this use of SECRET_KEY from every other (sessions, password resets, ...).
@@ -84,6 +85,19 @@ def mask_account(number: str) -> str:
     return "*" * max(len(number) - 3, 0) + number[-3:]
 
 
+def refund_note(data: Mapping[str, Any]) -> labels.Bilingual | None:
+    """What a payment's receipt says about its refunds, in both languages; ``None`` when nothing was refunded
+    (and for every other kind of receipt). Printed beside the figures paid, which never change.
+    """
+    status = data.get("refund_status", "none")
+    if status == "none":
+        return None
+    day = muscat_time(data["refunded_at"]).date().isoformat()
+    if status == "full":
+        return labels.refunded_in_full(day, data["refunded_total"], data["refunded_amount"], data["refunded_fee"])
+    return labels.refunded_in_part(data["refunded_amount"], data["amount"], day)
+
+
 def public_receipt(receipt_number: str, code: str) -> dict[str, Any] | None:
     """What the public page may show about a genuine receipt; ``None`` for a wrong code or unknown number.
 
@@ -101,6 +115,7 @@ def public_receipt(receipt_number: str, code: str) -> dict[str, Any] | None:
     except NotFound:
         return None
     total = data.get("total", data["amount"])
+    note = refund_note(data)
     return {
         "receipt_number": number,
         "kind_en": labels.KIND[data["kind"]][0],
@@ -118,4 +133,7 @@ def public_receipt(receipt_number: str, code: str) -> dict[str, Any] | None:
         "holder_ar": mask_name(data["holder_ar"]) if data["holder_ar"] else "",
         "account": mask_account(data["account"]),
         "voided": bool(data.get("voided")),
+        "refund_status": data.get("refund_status", "none"),
+        "refund_en": note[0] if note else "",
+        "refund_ar": note[1] if note else "",
     }
