@@ -168,6 +168,25 @@ class ReceiptLookupForm(PortalForm):
         return western_digits(self.cleaned_data.get("number"))
 
 
+class BillLookupForm(PortalForm):
+    """A payment found by the bill it paid: what the payer has in hand when the receipt is lost."""
+
+    bill = forms.CharField(
+        label=gettext_lazy("Bill reference"),
+        max_length=64,
+        help_text=gettext_lazy("As printed on the bill, for example a fine or contract number."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "dir": "ltr", "spellcheck": "false"}),
+    )
+    service = forms.ChoiceField(label=gettext_lazy("Service"), required=False)
+
+    def __init__(self, *args: Any, services: list[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = [("", _("Any service")), *services]
+
+    def clean_bill(self) -> str:
+        return western_digits(self.cleaned_data.get("bill")).strip()
+
+
 def _refusal_text(error: errors.DomainError) -> tuple[str | None, str]:
     """The field a refusal belongs to and what to tell the cashier, in the page's language."""
     extra = error.extra

@@ -101,6 +101,38 @@ def receipt(number: str) -> dict[str, Any]:
     raise NotFound(f"No receipt {number}.")
 
 
+#: A counter lists at most this many payments of one bill reference (instalments, other services).
+BILL_MATCHES = 20
+
+
+def payments_of_bill(bill_reference: str, service_code: str = "") -> list[dict[str, Any]]:
+    """Payments whose bill reference is ``bill_reference`` (any letter case), newest first, for any office: a
+    payer who kept the bill but not the receipt gets it reprinted. One query, refunds included."""
+    bill_reference = (bill_reference or "").strip()
+    if not bill_reference:
+        return []
+    found = Payment.objects.select_related("service").filter(bill_reference__iexact=bill_reference)
+    if service_code:
+        found = found.filter(service__code=service_code)
+    found = found.annotate(
+        refunded_sum=Sum("refunds__amount"),
+        fee_returned_sum=Sum("refunds__fee_returned"),
+        last_refunded_at=Max("refunds__created_at"),
+    ).order_by("-created_at")[:BILL_MATCHES]
+    return [
+        {
+            "receipt_number": payment.receipt_number,
+            "created_at": payment.created_at,
+            "service_en": payment.service.name_en,
+            "service_ar": payment.service.name_ar,
+            "bill_reference": payment.bill_reference,
+            "total": format_amount(payment.total),
+            **_refunded(payment),
+        }
+        for payment in found
+    ]
+
+
 def _refunded(payment: Payment) -> dict[str, Any]:
     """What was refunded of a payment (annotated by ``receipt``), printed beside what was paid, never instead.
 

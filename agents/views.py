@@ -31,7 +31,7 @@ from erial.errors import DomainError, InvalidRequest, NotFound
 from erial.money import format_amount
 from ledger.businessday import today
 from ledger.forms import localized_name
-from ledger.models import Wallet, WalletStatus
+from ledger.models import Service, Wallet, WalletStatus
 from ledger.selectors import search_wallets
 from ledger.views import grouped
 from ledger.wallets import find_wallet
@@ -39,6 +39,7 @@ from ledger.wallets import find_wallet
 from . import selectors, services
 from .forms import (
     AmountForm,
+    BillLookupForm,
     CloseSessionForm,
     ConfirmForm,
     OpenSessionForm,
@@ -385,7 +386,16 @@ def void_topup(request: HttpRequest, cashier: Cashier, topup_id: uuid.UUID) -> H
 @cashier_required
 @require_GET
 def receipt_lookup(request: HttpRequest, cashier: Cashier) -> HttpResponse:
-    """Any receipt, from any office (a top-up, a payment or a refund): a customer may bring one anywhere."""
+    """Any receipt, from any office (a top-up, a payment or a refund): a customer may bring one anywhere. A
+    payer without the receipt number finds their payment by the bill they paid (``?bill=``)."""
+    services_offered = [(s.code, localized_name(s)) for s in Service.objects.order_by("code")]
+    bill_form = BillLookupForm(request.GET if "bill" in request.GET else None, services=services_offered)
+    bills: list[dict[str, Any]] | None = None
+    if bill_form.is_bound and bill_form.is_valid():
+        bills = [
+            {**found, "service_name": _in_page_language(found, "service")}
+            for found in selectors.payments_of_bill(bill_form.cleaned_data["bill"], bill_form.cleaned_data["service"])
+        ]
     form = ReceiptLookupForm(request.GET if "number" in request.GET else None)
     receipt: dict[str, Any] | None = None
     if form.is_bound and form.is_valid():
@@ -400,7 +410,15 @@ def receipt_lookup(request: HttpRequest, cashier: Cashier) -> HttpResponse:
         names = {f"{name}_name": _in_page_language(receipt, name) for name in localised}
         receipt = {**receipt, **names, "account_grouped": grouped(receipt["account"])}
     return _page(
-        request, "receipt.html", cashier, session=open_session_of(cashier), form=form, receipt=receipt, nav="receipts"
+        request,
+        "receipt.html",
+        cashier,
+        session=open_session_of(cashier),
+        form=form,
+        receipt=receipt,
+        bill_form=bill_form,
+        bills=bills,
+        nav="receipts",
     )
 
 

@@ -540,6 +540,50 @@ def test_a_payment_receipt_can_be_looked_up(counter):
     assert "Bill payment" in text and "L-77" in text and "2.100" in text
 
 
+def _paid(bill: str, service: str = "parking_fine", amount: str = "2.000", instalment: bool = False):
+    return payments.pay_fee(
+        wallet=open_wallet("20.000"),
+        service=Service.objects.get(code=service),
+        bill_reference=bill,
+        amount=D(amount),
+        actor=make_user(None),
+        idempotency_key=uuid.uuid4().hex,
+        scope="test",
+        instalment=instalment,
+    )
+
+
+def test_a_payment_is_found_by_its_bill_when_the_receipt_number_is_lost(counter, ledger_snapshot):
+    first = _paid("PF-2026-118", amount="5.000")
+    second = _paid("PF-2026-118", amount="1.000", instalment=True)
+    other_service = _paid("pf-2026-118", service="parking_permit")
+    _paid("PF-2026-119")
+    before = ledger_snapshot()
+    page = counter.get(RECEIPTS, {"bill": " pf-2026-118 "})
+    listed = page.content.decode()
+    found = re.findall(r"\?number=(R\d+)", listed)
+    # newest first, any letter case, every service; each links to its receipt
+    assert found == [other_service.receipt_number, second.receipt_number, first.receipt_number]
+    assert "3 payments of this bill" in text_of(page) and "5.100" in listed
+    narrowed = counter.get(RECEIPTS, {"bill": "PF-2026-118", "service": "parking_fine"}).content.decode()
+    assert re.findall(r"\?number=(R\d+)", narrowed) == [second.receipt_number, first.receipt_number]
+    shown = text_of(counter.get(RECEIPTS, {"number": first.receipt_number}))
+    assert "Bill payment" in shown and "PF-2026-118" in shown
+    assert ledger_snapshot() == before  # looking up writes nothing
+
+
+def test_an_unknown_bill_or_an_empty_one_finds_nothing_and_says_so(counter):
+    assert "No payment has this bill reference." in text_of(counter.get(RECEIPTS, {"bill": "NO-SUCH-BILL"}))
+    empty = text_of(counter.get(RECEIPTS, {"bill": ""}))
+    assert "Please correct the marked fields." in empty and "payments of this bill" not in empty
+
+
+def test_the_bill_lookup_speaks_arabic(counter):
+    _paid("PF-77")
+    text = text_of(counter.get(RECEIPTS, {"bill": "PF-77"}, HTTP_ACCEPT_LANGUAGE="ar"))
+    assert "مدفوعات هذه الفاتورة: 1" in text and "ابحث عن الدفعة" in text
+
+
 def test_an_online_top_up_receipt_can_be_looked_up_at_any_office(counter):
     from tests.reports.test_online_topup_receipts import credited
 

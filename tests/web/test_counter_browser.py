@@ -17,6 +17,8 @@ import pytest
 
 from agents import services
 from agents.models import CashierSession, CashTopup
+from ledger import payments
+from ledger.models import Service
 from ledger.selectors import balance
 from tests.agents.conftest import make_cashier, make_office
 from tests.api.conftest import open_wallet
@@ -255,6 +257,15 @@ def test_every_counter_page_has_no_serious_accessibility_violations(page: Page, 
     cashier = make_counter_cashier(office)
     wallet = open_wallet("0.000")
     spent = open_wallet()
+    billed = payments.pay_fee(
+        wallet=open_wallet("20.000"),
+        service=Service.objects.get(code="parking_fine"),
+        bill_reference="PF-A11Y",
+        amount=D("3.000"),
+        actor=None,
+        idempotency_key=uuid.uuid4().hex,
+        scope="test",
+    )
     use_language(page, base, language)
     state: dict[str, object] = {}
 
@@ -308,6 +319,11 @@ def test_every_counter_page_has_no_serious_accessibility_violations(page: Page, 
             f"{base}/counter/receipts/?number={CashTopup.objects.get(wallet=wallet).receipt_number}"
         ),
         "receipt-errors": lambda: page.goto(f"{base}/counter/receipts/?number=R00000000001"),
+        "bill-payments": lambda: (
+            page.goto(f"{base}/counter/receipts/?bill={billed.bill_reference}"),
+            expect(page.get_by_test_id("bill-payments")).to_be_visible(),
+        ),
+        "bill-none": lambda: page.goto(f"{base}/counter/receipts/?bill=NO-SUCH-BILL"),
         "session": lambda: page.goto(f"{base}/counter/session/"),
         "session-errors": lambda: (
             page.locator("#id_counted_cash").fill("1.000"),
