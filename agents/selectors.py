@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Count, Max, Model, Q, Sum
+from django.db.models import Count, Max, Model, Q, QuerySet, Sum
 
 from erial.errors import NotFound
 from erial.money import format_amount, from_db
@@ -49,14 +49,7 @@ def receipt(number: str) -> dict[str, Any]:
             "owner_user_id": topup.wallet.holder.user_id,
         }
     payment = (
-        Payment.objects.select_related("wallet__holder", "service")
-        .annotate(  # what finance returned since, in the same query: a receipt read is never one per refund
-            refunded_sum=Sum("refunds__amount"),
-            fee_returned_sum=Sum("refunds__fee_returned"),
-            last_refunded_at=Max("refunds__created_at"),
-        )
-        .filter(receipt_number=number)
-        .first()
+        _with_refunds(Payment.objects.select_related("wallet__holder", "service")).filter(receipt_number=number).first()
     )
     if payment:
         return {
@@ -114,11 +107,7 @@ def payments_of_bill(bill_reference: str, service_code: str = "") -> list[dict[s
     found = Payment.objects.select_related("service").filter(bill_reference__iexact=bill_reference)
     if service_code:
         found = found.filter(service__code=service_code)
-    found = found.annotate(
-        refunded_sum=Sum("refunds__amount"),
-        fee_returned_sum=Sum("refunds__fee_returned"),
-        last_refunded_at=Max("refunds__created_at"),
-    ).order_by("-created_at")[:BILL_MATCHES]
+    found = _with_refunds(found).order_by("-created_at")[:BILL_MATCHES]
     return [
         {
             "receipt_number": payment.receipt_number,
@@ -131,6 +120,15 @@ def payments_of_bill(bill_reference: str, service_code: str = "") -> list[dict[s
         }
         for payment in found
     ]
+
+
+def _with_refunds(payments: QuerySet) -> QuerySet:
+    """What finance returned of each payment, in the same query (``_refunded`` reads it): never one per refund."""
+    return payments.annotate(
+        refunded_sum=Sum("refunds__amount"),
+        fee_returned_sum=Sum("refunds__fee_returned"),
+        last_refunded_at=Max("refunds__created_at"),
+    )
 
 
 def _refunded(payment: Payment) -> dict[str, Any]:

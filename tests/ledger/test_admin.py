@@ -69,17 +69,17 @@ def test_fees_cannot_be_edited_or_deleted(admin_client):
     assert page.status_code == 200 and 'name="fee"' not in page.text
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "/admin/ledger/wallet/",
-        "/admin/ledger/holder/",
-        "/admin/ledger/payment/",
-        "/admin/ledger/service/",
-        "/admin/ledger/account/",
-        "/admin/ledger/entry/",
-    ],
-)
+LEDGER_LISTS = [
+    "/admin/ledger/wallet/",
+    "/admin/ledger/holder/",
+    "/admin/ledger/payment/",
+    "/admin/ledger/service/",
+    "/admin/ledger/account/",
+    "/admin/ledger/entry/",
+]
+
+
+@pytest.mark.parametrize("url", LEDGER_LISTS)
 def test_back_office_lists_render(admin_client, url):
     call_command("seed_demo")
     client, _ = admin_client
@@ -94,19 +94,7 @@ def finance_client(client):
     return client, user
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "/admin/ledger/wallet/",
-        "/admin/ledger/holder/",
-        "/admin/ledger/payment/",
-        "/admin/ledger/service/",
-        "/admin/ledger/account/",
-        "/admin/ledger/entry/",
-        "/admin/ledger/feerate/",
-        "/admin/ledger/dayseal/",
-    ],
-)
+@pytest.mark.parametrize("url", [*LEDGER_LISTS, "/admin/ledger/feerate/", "/admin/ledger/dayseal/"])
 def test_finance_reads_the_ledger_in_the_back_office(finance_client, url):
     call_command("seed_demo")
     client, _ = finance_client
