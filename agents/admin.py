@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -27,8 +27,9 @@ from django.utils.translation import ngettext
 from erial.backoffice import BackOfficeAdmin, EditableBackOfficeAdmin, choice_filter, column, is_back_office
 from erial.errors import DomainError
 from erial.money import format_amount, is_exact
+from erial.roles import Role, has_role
 
-from . import services
+from . import corrections, services
 from .models import (
     Cashier,
     CashierSession,
@@ -39,6 +40,7 @@ from .models import (
     Office,
     OfficeKind,
     OfficeStatus,
+    TopupCorrection,
 )
 
 OFFICE_KIND = {"internal": _("Internal (municipal cashier)"), "external": _("External agent")}
@@ -56,6 +58,19 @@ LIMIT_KIND = {
     "wallet_max_balance": _("Maximum wallet balance"),
 }
 COMMISSION_KIND = {"flat": _("Flat amount per top-up"), "percent": _("Percentage of the top-up")}
+CORRECTION_STATUS = {"proposed": _("Proposed"), "approved": _("Approved"), "rejected": _("Rejected")}
+CORRECTION_LABELS = {
+    "topup": _("Cash top-up"),
+    "wallet": _("Right account"),
+    "reason": _("Reason"),
+    "status": _("Status"),
+    "proposed_by": _("Proposed by"),
+    "proposed_at": _("Proposed at"),
+    "decided_by": _("Decided by"),
+    "decided_at": _("Decided at"),
+    "decision_note": _("Note on the decision"),
+    "entry": _("Ledger entry"),
+}
 
 
 # --- offices ----------------------------------------------------------------------------------------
@@ -287,6 +302,32 @@ class CashierSessionAdmin(BackOfficeAdmin):
     }
 
 
+class TopupCorrectionInline(admin.TabularInline):
+    """A cash top-up's corrections, read-only on its page (they are proposed and decided on their own page)."""
+
+    model = TopupCorrection
+    fields = ("wallet", "reason", "state", "proposed_by", "proposed_at", "decided_by", "decided_at", "entry")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = _("top-up correction")
+    verbose_name_plural = _("top-up corrections")
+
+    @admin.display(description=_("Status"))
+    def state(self, correction: TopupCorrection) -> str:
+        return CORRECTION_STATUS.get(correction.status, correction.status)
+
+    def get_formset(self, request: HttpRequest, obj=None, **kwargs):
+        kwargs.setdefault("labels", dict(CORRECTION_LABELS))
+        return super().get_formset(request, obj, **kwargs)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(CashTopup)
 class CashTopupAdmin(BackOfficeAdmin):
     list_display = (
@@ -302,6 +343,7 @@ class CashTopupAdmin(BackOfficeAdmin):
     search_fields = ("receipt_number", "wallet__number", "office__code")
     list_select_related = ("office", "wallet")
     date_hierarchy = "created_at"
+    inlines = [TopupCorrectionInline]
     labels = {
         "receipt_number": _("Receipt no."),
         "session": _("Cashier session"),
@@ -319,6 +361,180 @@ class CashTopupAdmin(BackOfficeAdmin):
     @admin.display(description=_("Voided"), boolean=True)
     def voided(self, topup: CashTopup) -> bool:
         return topup.is_voided
+
+
+# --- corrections of cash top-ups: maker-checker ----------------------------------------------------------
+
+
+class CorrectionProposalForm(forms.ModelForm):
+    """The maker's proposal: the top-up by its receipt number, the account it should have gone to, and why.
+
+    ``agents.corrections`` checks it (nothing written) and the page shows a refusal next to the field it is
+    about; saving proposes through the same service. ``actor`` is set per request by the admin.
+    """
+
+    receipt_number = forms.CharField(
+        label=_("Receipt no."), max_length=20, help_text=_("The receipt of the cash top-up, for example R12345678901.")
+    )
+    account_number = forms.CharField(
+        label=_("Right account"), max_length=20, help_text=_("The e-Rial account the cash was meant for (8 digits).")
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    actor: Any = None
+
+    class Meta:
+        model = TopupCorrection
+        fields = ("reason",)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        self.topup = None
+        if all(data.get(name) for name in ("receipt_number", "account_number", "reason")):
+            try:
+                topup = corrections.topup_by_receipt(data["receipt_number"])
+                corrections.check_correction(
+                    topup=topup, account_number=data["account_number"], reason=data["reason"], actor=self.actor
+                )
+            except DomainError as refusal:
+                field = refusal.extra.get("field")
+                self.add_error(field if field in self.fields else None, refusal.detail)
+            else:
+                self.topup = topup
+        return data
+
+
+class DecisionForm(helpers.ActionForm):
+    note = forms.CharField(label=_("Note (on a rejection)"), required=False, max_length=500)
+
+
+@admin.register(TopupCorrection)
+class TopupCorrectionAdmin(BackOfficeAdmin):
+    """A cash top-up credited to the wrong wallet, moved to the right one under maker-checker: a finance user
+    proposes (receipt number, right account, reason), another approves (one adjusting entry) or rejects, all
+    through ``agents.corrections``, which refuses the proposer's own decision. Nobody edits or deletes one."""
+
+    list_display = (
+        column("proposed_at", _("Proposed at")),
+        "receipt",
+        "amount",
+        "credited_to",
+        "right_account",
+        column("status", _("Status"), choices=CORRECTION_STATUS),
+        column("proposed_by", _("Proposed by")),
+        column("decided_by", _("Decided by")),
+    )
+    list_filter = (choice_filter("status", _("Status"), CORRECTION_STATUS),)
+    search_fields = ("topup__receipt_number", "topup__wallet__number", "wallet__number")
+    list_select_related = ("topup__wallet", "wallet", "proposed_by", "decided_by")
+    action_form = DecisionForm
+    actions = ["approve_correction", "reject_correction"]
+    labels = CORRECTION_LABELS
+
+    @admin.display(description=_("Receipt no."), ordering="topup__receipt_number")
+    def receipt(self, correction: TopupCorrection) -> str:
+        return correction.topup.receipt_number
+
+    @admin.display(description=_("Amount (OMR)"), ordering="topup__amount")
+    def amount(self, correction: TopupCorrection) -> str:
+        return format_amount(correction.topup.amount)
+
+    @admin.display(description=_("Credited to"), ordering="topup__wallet__number")
+    def credited_to(self, correction: TopupCorrection) -> str:
+        return correction.topup.wallet.number
+
+    @admin.display(description=_("Right account"), ordering="wallet__number")
+    def right_account(self, correction: TopupCorrection) -> str:
+        return correction.wallet.number
+
+    @admin.display(description=_("Status"))
+    def state(self, correction: TopupCorrection) -> str:
+        return CORRECTION_STATUS.get(correction.status, correction.status)
+
+    def _finance(self, request: HttpRequest) -> bool:
+        """Finance proposes and decides (the service checks it again); admins read."""
+        return is_back_office(request.user) and has_role(request.user, Role.FINANCE)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._finance(request) and admin.ModelAdmin.has_add_permission(self, request)
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return self._finance(request) and request.user.has_perm("agents.change_topupcorrection")
+
+    def get_fields(self, request: HttpRequest, obj: TopupCorrection | None = None):
+        if obj is None:
+            return ("receipt_number", "account_number", "reason")
+        return (
+            "topup",
+            "credited_to",
+            "wallet",
+            "amount",
+            "reason",
+            "state",
+            "proposed_by",
+            "proposed_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "entry",
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: TopupCorrection | None = None):
+        return () if obj is None else self.get_fields(request, obj)
+
+    def get_form(self, request: HttpRequest, obj: TopupCorrection | None = None, change: bool = False, **kwargs: Any):
+        if obj is None:
+            kwargs["form"] = type("CorrectionProposalForm", (CorrectionProposalForm,), {"actor": request.user})
+        return super().get_form(request, obj, change, **kwargs)
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None) -> HttpResponse:
+        """A refusal the form's check could not foresee (another proposal saved in between): shown, nothing saved."""
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except DomainError as refusal:
+            self.refused(request, refusal)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_form(self, request: HttpRequest, form: forms.ModelForm, change: bool) -> TopupCorrection:
+        """Through the service, which checks again under the top-up's lock (the form checked first)."""
+        data = form.cleaned_data
+        return corrections.propose_correction(
+            topup=form.topup, account_number=data["account_number"], reason=data["reason"], actor=request.user
+        )
+
+    def save_model(self, request: HttpRequest, obj: TopupCorrection, form: forms.ModelForm, change: bool) -> None:
+        """Nothing left to save: ``save_form`` did it through the service."""
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets, change: bool) -> None:
+        """A correction has no related rows to save here (and the form never saved itself)."""
+
+    @admin.action(description=_("Approve the correction (move the money)"), permissions=["decide"])
+    def approve_correction(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = self.through_service(
+            request,
+            queryset.select_related("topup"),
+            lambda correction: corrections.approve_correction(correction=correction, actor=request.user),
+            prefix=_correction_prefix,
+        )
+        if done:
+            message = ngettext("%(count)d correction approved.", "%(count)d corrections approved.", done)
+            self.message_user(request, message % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Reject the correction (note above)"), permissions=["decide"])
+    def reject_correction(self, request: HttpRequest, queryset: QuerySet) -> None:
+        note = request.POST.get("note", "").strip()
+        done = self.through_service(
+            request,
+            queryset.select_related("topup"),
+            lambda correction: corrections.reject_correction(correction=correction, actor=request.user, note=note),
+            prefix=_correction_prefix,
+        )
+        if done:
+            message = ngettext("%(count)d correction rejected.", "%(count)d corrections rejected.", done)
+            self.message_user(request, message % {"count": done}, messages.SUCCESS)
+
+
+def _correction_prefix(correction: TopupCorrection) -> str:
+    return _("Correction of %(receipt)s: ") % {"receipt": correction.topup.receipt_number}
 
 
 # --- effective-dated rules --------------------------------------------------------------------------

@@ -210,8 +210,8 @@ def _refusal_text(error: errors.DomainError) -> tuple[str | None, str]:
         }
     if isinstance(error, errors.InsufficientFunds):
         return None, _(
-            "The account no longer holds this money, so the top-up cannot be voided at the counter. "
-            "Finance can reverse it."
+            "The account no longer holds this money, so the top-up cannot be voided at the counter. Once your "
+            "session is closed, finance can move it to the right account (a top-up correction in the back office)."
         )
     if isinstance(error, errors.InvalidAmount):
         return "amount", str(AMOUNT_HELP)

@@ -262,3 +262,72 @@ class CommissionRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.rate} from {self.effective_from:%Y-%m-%d}"
+
+
+class CorrectionStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class TopupCorrection(models.Model):
+    """A cash top-up credited to the wrong wallet, moved by finance to the wallet it was meant for.
+
+    Maker-checker (``agents.corrections``): one finance user proposes, another approves, which posts one
+    adjusting entry (wrong wallet -> right wallet); the top-up and its receipt stay as they were. The database
+    holds the rules a race could break: one open proposal per top-up, one approved correction per top-up
+    ever, nobody decides their own proposal, and an entry exactly when approved.
+    """
+
+    topup = models.ForeignKey(CashTopup, on_delete=models.PROTECT, related_name="corrections")
+    #: The wallet the cash was meant for (the top-up's own ``wallet`` is the one it went to).
+    wallet = models.ForeignKey(Wallet, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500)
+    status = FSMField(default=CorrectionStatus.PROPOSED, choices=CorrectionStatus.choices, protected=True)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    #: What the checker said when rejecting (optional).
+    decision_note = models.CharField(max_length=500, blank=True, default="")
+    #: The adjusting entry that moved the money, once approved.
+    entry = models.OneToOneField(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("top-up correction")
+        verbose_name_plural = _("top-up corrections")
+        ordering = ["-proposed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["topup"], condition=Q(status="proposed"), name="agents_correction_one_open_proposal"
+            ),
+            models.UniqueConstraint(
+                fields=["topup"], condition=Q(status="approved"), name="agents_correction_once_per_topup"
+            ),
+            models.CheckConstraint(
+                condition=~Q(decided_by=models.F("proposed_by")), name="agents_correction_maker_is_not_checker"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="proposed", decided_by__isnull=True, decided_at__isnull=True)
+                | Q(status__in=["approved", "rejected"], decided_by__isnull=False, decided_at__isnull=False),
+                name="agents_correction_decided_unless_proposed",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="approved", entry__isnull=False) | (~Q(status="approved") & Q(entry__isnull=True)),
+                name="agents_correction_entry_when_approved",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="agents_correction_reason_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"correction {self.pk} {self.status}"
+
+    @transition(field=status, source=CorrectionStatus.PROPOSED, target=CorrectionStatus.APPROVED)
+    def approve(self) -> None:
+        """Another finance user agreed: the money moved to the right wallet."""
+
+    @transition(field=status, source=CorrectionStatus.PROPOSED, target=CorrectionStatus.REJECTED)
+    def reject(self) -> None:
+        """Another finance user disagreed: nothing moved; a new proposal may follow."""

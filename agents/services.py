@@ -623,7 +623,8 @@ def _book_topup(
 
 def void_cash_topup(*, topup: CashTopup, actor: AbstractBaseUser, reason: str, idempotency_key: str) -> CashTopup:
     """The cashier takes back a top-up within the session, while the wallet still holds the money; the
-    agent's commission is clawed back with it. Otherwise finance reverses it.
+    agent's commission is clawed back with it. Otherwise finance moves it to the right wallet
+    (``agents.corrections``, maker-checker).
     """
     with transaction.atomic():
         locked = (
@@ -649,7 +650,8 @@ def void_cash_topup(*, topup: CashTopup, actor: AbstractBaseUser, reason: str, i
         except InsufficientFunds:
             raise InsufficientFunds(
                 f"Wallet {locked.wallet.number} no longer holds the {format_amount(locked.amount)} OMR: "
-                "the top-up cannot be voided at the counter; finance must reverse it."
+                "the top-up cannot be voided at the counter. Once the session is closed, finance can move it to "
+                "the right account (a top-up correction in the back office)."
             ) from None
         locked.void_entry = entry
         locked.voided_at = entry.created_at

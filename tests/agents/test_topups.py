@@ -282,7 +282,7 @@ class TestVoids:
         t = topup(session, wallet, "10.000")
         pay(wallet.account, "5.000")
         before = ledger_snapshot()
-        with pytest.raises(InsufficientFunds, match="finance must reverse"):
+        with pytest.raises(InsufficientFunds, match="top-up correction"):
             services.void_cash_topup(topup=t, actor=session.cashier.user, reason="Typo", idempotency_key="v")
         assert ledger_snapshot() == before
 
