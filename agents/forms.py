@@ -23,6 +23,9 @@ from .models import Cashier
 
 AMOUNT_HELP = gettext_lazy("Enter an amount above zero in rials, with at most 3 decimals, for example 12.500.")
 SEARCH_HELP = gettext_lazy("Type an account number (8 digits), a civil ID / CR number or a phone number.")
+BILL_AMOUNT_HELP = gettext_lazy(
+    "The bill's amount, or the total paid with the service fee, in rials with at most 3 decimals, for example 5.000."
+)
 CASH_HELP = gettext_lazy("Enter the cash in rials, zero or more, with at most 3 decimals, for example 20.000.")
 #: What an amount field looks like: typed left to right in both languages, a decimal keypad on tablets.
 _AMOUNT_WIDGET = {"inputmode": "decimal", "autocomplete": "off", "dir": "ltr", "spellcheck": "false"}
@@ -169,7 +172,12 @@ class ReceiptLookupForm(PortalForm):
 
 
 class BillLookupForm(PortalForm):
-    """A payment found by the bill it paid: what the payer has in hand when the receipt is lost."""
+    """A payment found by the bill it paid: what the payer has in hand when the receipt is lost.
+
+    The bill reference alone is not enough: references are printed on fines and contracts and easy to guess,
+    and a receipt names its payer. So the cashier also gives the service and the amount the payer paid (the
+    bill's amount, or the total with the service fee), which only someone holding the bill or the payment knows.
+    """
 
     bill = forms.CharField(
         label=gettext_lazy("Bill reference"),
@@ -177,14 +185,24 @@ class BillLookupForm(PortalForm):
         help_text=gettext_lazy("As printed on the bill, for example a fine or contract number."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "dir": "ltr", "spellcheck": "false"}),
     )
-    service = forms.ChoiceField(label=gettext_lazy("Service"), required=False)
+    service = forms.ChoiceField(label=gettext_lazy("Service"))
+    amount = forms.CharField(
+        label=gettext_lazy("Amount paid (OMR)"),
+        max_length=24,
+        error_messages={"required": BILL_AMOUNT_HELP},
+        help_text=BILL_AMOUNT_HELP,
+        widget=forms.TextInput(attrs=_AMOUNT_WIDGET),
+    )
 
     def __init__(self, *args: Any, services: list[tuple[str, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [("", _("Any service")), *services]
+        self.fields["service"].choices = [("", _("Choose a service")), *services]
 
     def clean_bill(self) -> str:
         return western_digits(self.cleaned_data.get("bill")).strip()
+
+    def clean_amount(self) -> Decimal:
+        return _amount(self.cleaned_data.get("amount"), allow_zero=False, message=str(BILL_AMOUNT_HELP))
 
 
 def _refusal_text(error: errors.DomainError) -> tuple[str | None, str]:

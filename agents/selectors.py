@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Count, Max, Model, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Model, Q, QuerySet, Sum
 
 from erial.errors import NotFound
 from erial.money import format_amount, from_db
@@ -98,15 +98,20 @@ def receipt(number: str) -> dict[str, Any]:
 BILL_MATCHES = 20
 
 
-def payments_of_bill(bill_reference: str, service_code: str = "") -> list[dict[str, Any]]:
-    """Payments whose bill reference is ``bill_reference`` (any letter case), newest first, for any office: a
-    payer who kept the bill but not the receipt gets it reprinted. One query, refunds included."""
+def payments_of_bill(bill_reference: str, service_code: str, amount: Decimal) -> list[dict[str, Any]]:
+    """Payments of this bill (reference in any letter case) for this service, of this amount (the bill's
+    amount, or the total with the fee), newest first, for any office: a payer who kept the bill but not the
+    receipt gets it reprinted. The service and the amount keep a guessed reference from listing other
+    people's payments. One query, on the (service, upper(bill reference)) index, refunds included."""
     bill_reference = (bill_reference or "").strip()
-    if not bill_reference:
+    if not bill_reference or not service_code:
         return []
-    found = Payment.objects.select_related("service").filter(bill_reference__iexact=bill_reference)
-    if service_code:
-        found = found.filter(service__code=service_code)
+    found = (
+        Payment.objects.select_related("service")
+        .alias(paid_total=F("amount") + F("fee"))
+        .filter(service__code=service_code, bill_reference__iexact=bill_reference)
+        .filter(Q(amount=amount) | Q(paid_total=amount))
+    )
     found = _with_refunds(found).order_by("-created_at")[:BILL_MATCHES]
     return [
         {

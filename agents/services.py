@@ -35,7 +35,7 @@ from erial.errors import (
     SessionClosed,
 )
 from erial.money import format_amount, from_db, is_exact, quantize
-from erial.roles import Role, grant
+from erial.roles import Role, grant, has_role
 from ledger import services as ledger
 from ledger.businessday import business_day_of, day_bounds
 from ledger.chart import SystemAccount
@@ -443,7 +443,10 @@ def _check_running_totals(
 
 def refuse_if_office_inactive(actor: AbstractBaseUser) -> None:
     """A cashier of an office that is not active acts for nobody (``agent_inactive``): not a top-up, not an
-    account opened, not a portal code issued. Logins that are no cashier (admins, finance) are not concerned."""
+    account opened, not a portal code issued. Logins that are no cashier are not concerned, and neither is an
+    admin who is also some office's cashier: an admin acts for the municipality, not for that office."""
+    if has_role(actor, Role.ADMIN):
+        return
     office = Office.objects.filter(cashiers__user=actor).only("code", "status").first()
     if office is not None:
         _refuse_unless_active(office, office.status)

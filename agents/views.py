@@ -387,14 +387,17 @@ def void_topup(request: HttpRequest, cashier: Cashier, topup_id: uuid.UUID) -> H
 @require_GET
 def receipt_lookup(request: HttpRequest, cashier: Cashier) -> HttpResponse:
     """Any receipt, from any office (a top-up, a payment or a refund): a customer may bring one anywhere. A
-    payer without the receipt number finds their payment by the bill they paid (``?bill=``)."""
+    payer without the receipt number finds their payment by the bill they paid, its service and
+    the amount paid (``?bill=&service=&amount=``)."""
     services_offered = [(s.code, localized_name(s)) for s in Service.objects.order_by("code")]
     bill_form = BillLookupForm(request.GET if "bill" in request.GET else None, services=services_offered)
     bills: list[dict[str, Any]] | None = None
     if bill_form.is_bound and bill_form.is_valid():
         bills = [
             {**found, "service_name": _in_page_language(found, "service")}
-            for found in selectors.payments_of_bill(bill_form.cleaned_data["bill"], bill_form.cleaned_data["service"])
+            for found in selectors.payments_of_bill(
+                bill_form.cleaned_data["bill"], bill_form.cleaned_data["service"], bill_form.cleaned_data["amount"]
+            )
         ]
     form = ReceiptLookupForm(request.GET if "number" in request.GET else None)
     receipt: dict[str, Any] | None = None

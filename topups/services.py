@@ -275,6 +275,12 @@ def _not_credited(topup: OnlineTopup, blocked: AccountInactive) -> CallbackAccou
     retry = f"{topup.reference} stays open and is credited when the partner sends its callback again"
     if status == WalletStatus.ACTIVE:  # the wallet's status does not explain it: pass on the ledger's words
         return CallbackAccountInactive(f"{blocked.detail} The top-up was not credited; {retry}.")
+    if status == WalletStatus.CLOSED:  # closed is final: no retry will ever credit it
+        return CallbackAccountInactive(
+            f"Account {topup.wallet.number} is closed: the top-up was not credited and cannot be. The payment "
+            f"{topup.reference} stays with the partner: finance returns it to the payer (it shows in the "
+            "reconciliation as a partner payment without a ledger entry)."
+        )
     return CallbackAccountInactive(
         f"Account {topup.wallet.number} is {status}: the top-up was not credited; {retry} once the account is active."
     )

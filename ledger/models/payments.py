@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -90,6 +91,10 @@ class Payment(models.Model):
                 name="ledger_payment_bill_once",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0) & Q(fee__gte=0), name="ledger_payment_amounts"),
+        ]
+        indexes = [
+            # The counter finds a lost receipt by service and bill reference in any letter case (iexact).
+            models.Index("service", Upper("bill_reference"), name="ledger_payment_bill_upper"),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from agents.models import Office
-from erial.roles import Role
+from erial.roles import Role, grant
 from ledger.models import Holder, Payment, PortalActivation, Wallet
 from ledger.selectors import balance
 from tests.agents.conftest import make_cashier, make_office
@@ -139,6 +139,17 @@ def test_agents_of_an_office_not_active_open_no_account_and_issue_no_portal_code
     Office.objects.filter(pk=office.pk).update(status="active")  # reinstated: the same requests go through
     assert client.post("/api/v1/accounts/", holder, format="json").status_code == 201
     assert client.post(url, format="json").status_code == 201
+
+
+def test_an_admin_who_is_also_a_suspended_offices_cashier_still_opens_accounts_as_admin():
+    """The office check refuses what a login does for its office; an admin acts for the municipality."""
+    office = make_office("internal")
+    _, cashier = agent_client(office)
+    grant(cashier.user, Role.ADMIN)
+    Office.objects.filter(pk=office.pk).update(status="suspended")
+    client = client_for(cashier.user)
+    holder = {"holder_type": "individual", "national_id": "90817264", "name": "Salim", "phone": "+968 9123 4568"}
+    assert client.post("/api/v1/accounts/", holder, format="json").status_code == 201
 
 
 def test_float_exhausted_is_limit_exceeded_with_what_is_left():

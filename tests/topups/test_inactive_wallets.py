@@ -132,7 +132,8 @@ def test_a_callback_for_a_wallet_closed_after_starting_is_a_clean_422(ledger_sna
     before = ledger_snapshot()
     response = deliver("bank", delivery(body["reference"]))
     problem = assert_problem(response, 422, "account_inactive")
-    assert f"Account {wallet.number} is closed: the top-up was not credited" in problem["detail"]
+    assert f"Account {wallet.number} is closed: the top-up was not credited and cannot be" in problem["detail"]
+    assert "once the account is active" not in problem["detail"]  # closed is final: no false promise
     assert ledger_snapshot() == before
     assert_untouched(body["id"])
     assert RejectedCallback.objects.get().reason.startswith(f"Account {wallet.number} is closed")

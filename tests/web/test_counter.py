@@ -555,33 +555,79 @@ def _paid(bill: str, service: str = "parking_fine", amount: str = "2.000", insta
 
 def test_a_payment_is_found_by_its_bill_when_the_receipt_number_is_lost(counter, ledger_snapshot):
     first = _paid("PF-2026-118", amount="5.000")
-    second = _paid("PF-2026-118", amount="1.000", instalment=True)
-    other_service = _paid("pf-2026-118", service="parking_permit")
-    _paid("PF-2026-119")
+    second = _paid("PF-2026-118", amount="5.000", instalment=True)
+    _paid("PF-2026-118", amount="1.000", instalment=True)  # another amount
+    _paid("pf-2026-118", service="parking_permit", amount="5.000")  # another service
+    _paid("PF-2026-119", amount="5.000")
     before = ledger_snapshot()
-    page = counter.get(RECEIPTS, {"bill": " pf-2026-118 "})
+    page = counter.get(RECEIPTS, {"bill": " pf-2026-118 ", "service": "parking_fine", "amount": "5.000"})
     listed = page.content.decode()
     found = re.findall(r"\?number=(R\d+)", listed)
-    # newest first, any letter case, every service; each links to its receipt
-    assert found == [other_service.receipt_number, second.receipt_number, first.receipt_number]
-    assert "3 payments of this bill" in text_of(page) and "5.100" in listed
-    narrowed = counter.get(RECEIPTS, {"bill": "PF-2026-118", "service": "parking_fine"}).content.decode()
-    assert re.findall(r"\?number=(R\d+)", narrowed) == [second.receipt_number, first.receipt_number]
+    # newest first, any letter case, this service and amount only; each links to its receipt
+    assert found == [second.receipt_number, first.receipt_number]
+    assert "2 payments of this bill" in text_of(page) and "5.100" in listed
+    # the total with the service fee finds the same payments
+    by_total = counter.get(RECEIPTS, {"bill": "PF-2026-118", "service": "parking_fine", "amount": "5.100"})
+    assert re.findall(r"\?number=(R\d+)", by_total.content.decode()) == found
     shown = text_of(counter.get(RECEIPTS, {"number": first.receipt_number}))
     assert "Bill payment" in shown and "PF-2026-118" in shown
     assert ledger_snapshot() == before  # looking up writes nothing
 
 
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        {"amount": "5.001"},  # not the amount paid
+        {"service": "parking_permit"},  # not the service paid
+        {"bill": "PF-2026-11"},  # a prefix is not the reference
+    ],
+)
+def test_a_bill_lookup_lists_nothing_unless_reference_service_and_amount_all_match(counter, wrong):
+    _paid("PF-2026-118", amount="5.000")
+    query = {"bill": "PF-2026-118", "service": "parking_fine", "amount": "5.000", **wrong}
+    page = counter.get(RECEIPTS, query)
+    assert "No payment of this bill for this service and amount." in text_of(page)
+    assert not re.findall(r"\?number=(R\d+)", page.content.decode())
+
+
+@pytest.mark.parametrize(
+    "query, field_error",
+    [
+        ({"bill": "PF-2026-118", "amount": "5.000"}, "This field is required."),  # no service: never "all"
+        ({"bill": "PF-2026-118", "service": "parking_fine"}, "The bill's amount, or the total paid"),
+        ({"bill": "PF-2026-118", "service": "parking_fine", "amount": "5.0001"}, "The bill's amount, or the total"),
+        ({"bill": "PF-2026-118", "service": "parking_fine", "amount": "-5"}, "The bill's amount, or the total"),
+        ({"bill": "PF-2026-118", "service": "no_such", "amount": "5.000"}, "Select a valid choice."),
+    ],
+)
+def test_a_bill_lookup_without_service_or_with_a_bad_amount_is_refused_and_lists_nothing(
+    counter, ledger_snapshot, query, field_error
+):
+    _paid("PF-2026-118", amount="5.000")
+    before = ledger_snapshot()
+    page = counter.get(RECEIPTS, query)
+    text = text_of(page)
+    assert "Please correct the marked fields." in text and field_error in text
+    assert "payments of this bill" not in text and "payment of this bill" not in text
+    assert not re.findall(r"\?number=(R\d+)", page.content.decode())
+    assert ledger_snapshot() == before
+
+
 def test_an_unknown_bill_or_an_empty_one_finds_nothing_and_says_so(counter):
-    assert "No payment has this bill reference." in text_of(counter.get(RECEIPTS, {"bill": "NO-SUCH-BILL"}))
-    empty = text_of(counter.get(RECEIPTS, {"bill": ""}))
+    unknown = text_of(counter.get(RECEIPTS, {"bill": "NO-SUCH-BILL", "service": "parking_fine", "amount": "1.000"}))
+    assert "No payment of this bill for this service and amount." in unknown
+    empty = text_of(counter.get(RECEIPTS, {"bill": "", "service": "parking_fine", "amount": "1.000"}))
     assert "Please correct the marked fields." in empty and "payments of this bill" not in empty
 
 
 def test_the_bill_lookup_speaks_arabic(counter):
     _paid("PF-77")
-    text = text_of(counter.get(RECEIPTS, {"bill": "PF-77"}, HTTP_ACCEPT_LANGUAGE="ar"))
-    assert "مدفوعات هذه الفاتورة: 1" in text and "ابحث عن الدفعة" in text
+    text = text_of(
+        counter.get(
+            RECEIPTS, {"bill": "PF-77", "service": "parking_fine", "amount": "٢٫٠٠٠"}, HTTP_ACCEPT_LANGUAGE="ar"
+        )
+    )
+    assert "مدفوعات هذه الفاتورة: 1" in text and "ابحث عن الدفعة" in text and "المبلغ المدفوع" in text
 
 
 def test_an_online_top_up_receipt_can_be_looked_up_at_any_office(counter):

@@ -320,10 +320,11 @@ def test_every_counter_page_has_no_serious_accessibility_violations(page: Page, 
         ),
         "receipt-errors": lambda: page.goto(f"{base}/counter/receipts/?number=R00000000001"),
         "bill-payments": lambda: (
-            page.goto(f"{base}/counter/receipts/?bill={billed.bill_reference}"),
+            page.goto(f"{base}/counter/receipts/?bill={billed.bill_reference}&service=parking_fine&amount=3.000"),
             expect(page.get_by_test_id("bill-payments")).to_be_visible(),
         ),
-        "bill-none": lambda: page.goto(f"{base}/counter/receipts/?bill=NO-SUCH-BILL"),
+        "bill-none": lambda: page.goto(f"{base}/counter/receipts/?bill=NO-SUCH-BILL&service=parking_fine&amount=1.000"),
+        "bill-errors": lambda: page.goto(f"{base}/counter/receipts/?bill=PF-A11Y&amount=0"),
         "session": lambda: page.goto(f"{base}/counter/session/"),
         "session-errors": lambda: (
             page.locator("#id_counted_cash").fill("1.000"),
