@@ -117,6 +117,26 @@ class BackOfficeAdmin(admin.ModelAdmin):
         return done
 
 
+class BackOfficeRoleRequired:
+    """Mixed into a ModelAdmin whose own rules stand (read-only, add-only, history pages): every permission
+    also needs the back-office role, so a staff login handed a model permission by mistake still sees nothing."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_back_office(request.user) and super().has_module_permission(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_back_office(request.user) and super().has_view_permission(request, obj)  # type: ignore[misc]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return is_back_office(request.user) and super().has_add_permission(request, *args)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_back_office(request.user) and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_back_office(request.user) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
 class EditableBackOfficeAdmin(BackOfficeAdmin):
     """Back-office pages that add or change rows: Django's model permissions decide, within the role."""
 

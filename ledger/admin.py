@@ -5,13 +5,16 @@ from django.contrib import admin
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from erial.backoffice import BackOfficeRoleRequired
 from erial.money import is_exact
 
 from .models import Account, DaySeal, Entry, FeeRate, Holder, Payment, Posting, Service, Wallet
 from .selectors import balance
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(BackOfficeRoleRequired, admin.ModelAdmin):
+    """The ledger as finance and admin staff read it: nothing here adds, changes or deletes a row."""
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -80,7 +83,7 @@ class FeeRateForm(forms.ModelForm):
 
 
 @admin.register(FeeRate)
-class FeeRateAdmin(admin.ModelAdmin):
+class FeeRateAdmin(BackOfficeRoleRequired, admin.ModelAdmin):
     """Finance sets the fixed fee without a deploy: a new row per change, never an edit."""
 
     form = FeeRateForm
@@ -98,7 +101,7 @@ class FeeRateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(SimpleHistoryAdmin):
+class ServiceAdmin(BackOfficeRoleRequired, SimpleHistoryAdmin):
     list_display = ("code", "name_en", "name_ar", "revenue_account", "is_active")
 
     def get_readonly_fields(self, request, obj=None):

@@ -121,3 +121,21 @@ def test_a_staff_login_without_a_back_office_role_reads_no_ledger_page(client):
     user = get_user_model().objects.create_user("staff-nobody", password="pw-nobody-123", is_staff=True)
     client.force_login(user)
     assert client.get("/admin/ledger/payment/").status_code == 403
+
+
+def test_a_model_permission_handed_out_by_mistake_opens_no_ledger_page_without_the_role(client):
+    """Django's permissions alone are not the back office: the ledger's pages also need finance or admin."""
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user("staff-perms", password="pw-perms-123", is_staff=True)
+    codenames = ["view_payment", "view_entry", "view_wallet", "view_service", "add_feerate", "view_feerate"]
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="ledger", codename__in=codenames))
+    client.force_login(user)
+    for url in ["/admin/ledger/payment/", "/admin/ledger/entry/", "/admin/ledger/wallet/", "/admin/ledger/service/"]:
+        assert client.get(url).status_code == 403, url
+    count = FeeRate.objects.count()
+    starts = timezone.localtime() + dt.timedelta(days=1)
+    form = {"effective_from_0": starts.strftime("%Y-%m-%d"), "effective_from_1": starts.strftime("%H:%M:%S")}
+    assert client.post("/admin/ledger/feerate/add/", {**form, "fee": "9.000"}).status_code == 403
+    assert FeeRate.objects.count() == count
+    assert "ledger" not in client.get("/admin/").text.lower()
