@@ -18,13 +18,13 @@ class ServerError(DomainError):
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if request.path.startswith(API_PREFIX):
+    if request.path_info.startswith(API_PREFIX):  # the path within the site, whatever prefix it is served under
         return _problem(NotFound(f"Nothing is at {request.path}: see /api/docs/ for the paths."))
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    if request.path.startswith(API_PREFIX):
+    if request.path_info.startswith(API_PREFIX):  # the path within the site, whatever prefix it is served under
         # No detail of the failure leaves the service (Django logs it). Money moves in one transaction per
         # request, all or nothing, so the same request with the same Idempotency-Key is safe to send again.
         return _problem(

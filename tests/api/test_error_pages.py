@@ -57,3 +57,9 @@ def test_outside_the_api_a_failure_is_the_html_500_page():
     response = Client(raise_request_exception=False).get("/portal/fails/")
     assert response.status_code == 500 and response["Content-Type"].startswith("text/html")
     assert "secret" not in response.content.decode()
+
+
+def test_served_under_a_prefix_the_api_still_answers_problem_json():
+    """Behind a proxy that mounts the site at /erial/ (SCRIPT_NAME), the API is still the API."""
+    response = Client().get("/api/v1/no-such-thing/", SCRIPT_NAME="/erial")
+    assert_problem(response, 404, "not_found")
