@@ -140,6 +140,30 @@ def test_a_callback_for_a_wallet_closed_after_starting_is_a_clean_422(ledger_sna
     assert verify().ok
 
 
+def test_a_card_payment_for_a_closed_wallet_surfaces_in_the_reconciliation_for_finance():
+    """What the refusal promises: the partner's payment, never credited, is an exception finance works."""
+    from ledger.businessday import today
+    from settlements.models import ExceptionKind, ReconException
+    from settlements.reconciliation import reconcile_day
+    from tests.settlements.test_reconciliation import statement
+
+    _, wallet, body = start("card")
+    wallets.close_wallet(wallet=wallet, actor=make_user(Role.FINANCE), reason="Holder left", idempotency_key="c-2")
+    assert_problem(deliver("card", delivery(body["reference"])), 422, "account_inactive")
+    day, fee = today(), D("0.300")
+    statement(
+        "gateway",
+        day,
+        [{"amount": "14.700", "gross": D("15.000"), "fee": fee, "reference": body["reference"], "batch_id": "B-9"}],
+        batches=[{"batch_id": "B-9", "gross": D("15.000"), "fee": fee, "net": D("14.700")}],
+    )
+    run = reconcile_day(day=day, source="gateway")
+    exception = ReconException.objects.get(kind=ExceptionKind.UNMATCHED_LINE)
+    assert run.open_exceptions >= 1 and body["reference"] in exception.detail
+    assert balance(wallet.account) == D("0.000")  # still never credited
+    assert verify().ok
+
+
 def test_an_account_blocked_in_the_ledger_alone_is_refused_in_the_ledgers_words():
     _, wallet, body = start("card")
     ledger_services.set_active(account=wallet.account, active=False)  # wallet still "active"
