@@ -82,7 +82,7 @@ class AmountField(serializers.Field):
             raise InvalidAmount(f'Amounts are strings with 3 decimals, like "12.500", not the number {data}.')
         if not isinstance(data, str):
             raise InvalidAmount('Amounts are strings with 3 decimals, like "12.500".')
-        return parse_amount(data, allow_zero=self.allow_zero)
+        return parse_amount(data, allow_zero=self.allow_zero, exact_places=True)
 
     def to_representation(self, value: Decimal) -> str:
         return format_amount(value)

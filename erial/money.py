@@ -20,17 +20,22 @@ QUANTUM = Decimal("0.001")
 #: zero, as PostgreSQL's numeric rounding and the Central Bank of Oman's published tariffs do.
 ROUNDING = ROUND_HALF_UP
 
-# Plain decimal notation only: optional sign, digits, optional point with 1-3 digits. No exponent,
-# no grouping, no spaces, no "NaN"/"Infinity".
-_AMOUNT_RE = re.compile(r"^(?P<sign>-)?(?P<int>\d{1,15})(?:\.(?P<frac>\d{1,3}))?$")
+# Plain decimal notation only: optional sign, ASCII digits, optional point with 1-3 digits. No exponent,
+# no grouping, no spaces, no "NaN"/"Infinity", no other script's digits (forms turn Arabic-Indic digits into
+# these first; an API client sends these).
+_AMOUNT_RE = re.compile(r"^(?P<sign>-)?(?P<int>[0-9]{1,15})(?:\.(?P<frac>[0-9]{1,3}))?$")
 
 
-def parse_amount(value: object, *, allow_negative: bool = False, allow_zero: bool = False) -> Decimal:
+def parse_amount(
+    value: object, *, allow_negative: bool = False, allow_zero: bool = False, exact_places: bool = False
+) -> Decimal:
     """Parse an amount crossing an edge into an exact 3-place ``Decimal``, or raise ``InvalidAmount``.
 
     Accepts a string in plain notation (``"12.5"``, ``"12.500"``) or a ``Decimal``/``int``; refuses
     floats, exponents, more than 3 decimals, zero and negatives (unless allowed) and anything above
     ``ERIAL_MAX_AMOUNT``. Never rounds: a fourth decimal is a mistake to report, not to hide.
+    ``exact_places``: the string must carry exactly 3 decimals (``"12.500"``, never ``"12.5"``), as the API's
+    clients and partners send money (api.md); people typing at a form may write ``12.5``.
     """
     if isinstance(value, bool | float):
         raise InvalidAmount('Amounts must be given as strings like "12.500", not as floating-point numbers.')
@@ -47,6 +52,8 @@ def parse_amount(value: object, *, allow_negative: bool = False, allow_zero: boo
         if re.match(r"^-?\d+\.\d{4,}$", value):
             raise InvalidAmount(f"Amount {value!r} has more than {PLACES} decimal places (OMR has {PLACES}).")
         raise InvalidAmount(f'Amount {value!r} is not a plain decimal number like "12.500".')
+    if exact_places and len(match.group("frac") or "") != PLACES:
+        raise InvalidAmount(f'Amount {value!r} must have exactly {PLACES} decimals, like "12.500" (OMR has {PLACES}).')
     try:
         amount = Decimal(value).quantize(QUANTUM)
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid numbers

@@ -45,11 +45,20 @@ def test_accepts_plain_amounts_exactly(raw, expected):
         ("-1.000", "must be positive"),
         ("1000000.001", "larger than the maximum"),
         ("99999999999999999999", "not a plain decimal"),
+        ("١٢.٥٠٠", "not a plain decimal"),  # other scripts' digits: forms convert them before parsing
+        ("１２.５００", "not a plain decimal"),
     ],
 )
 def test_refuses_anything_but_a_plain_positive_amount(raw, why):
     with pytest.raises(InvalidAmount, match=why):
         parse_amount(raw)
+
+
+@pytest.mark.parametrize("raw", ["12", "12.5", "12.50", "12.5000"])
+def test_the_api_takes_exactly_three_decimals(raw):
+    with pytest.raises(InvalidAmount, match=r"exactly 3 decimals|more than 3 decimal places"):
+        parse_amount(raw, exact_places=True)
+    assert parse_amount("12.500", exact_places=True) == Decimal("12.500")
 
 
 def test_negative_and_zero_only_when_asked():

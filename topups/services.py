@@ -221,7 +221,7 @@ def _parse(body: bytes) -> dict[str, Any]:
             raise CallbackRefused(f"{name} must be 1 to 64 printable ASCII characters.")
     try:
         check_currency(data["currency"])
-        data["amount"] = parse_amount(data["amount"])
+        data["amount"] = parse_amount(data["amount"], exact_places=True)
     except DomainError as bad:
         raise CallbackRefused(bad.detail) from None
     return data

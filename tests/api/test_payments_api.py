@@ -114,6 +114,12 @@ def test_insufficient_funds_is_422_and_writes_nothing(customer, ledger_snapshot)
         ("99999999999.000", "invalid_amount"),
         ("NaN", "invalid_amount"),
         (None, "invalid_amount"),
+        ("12", "invalid_amount"),  # api.md: exactly 3 decimals
+        ("12.5", "invalid_amount"),
+        ("12.50", "invalid_amount"),
+        ("12.", "invalid_amount"),
+        ("١٢.٥٠٠", "invalid_amount"),  # Arabic-Indic digits: a form converts them, an API client sends ASCII
+        (" 12.500", "invalid_amount"),
     ],
 )
 def test_bad_amounts_are_400_invalid_amount(customer, ledger_snapshot, amount, code):
