@@ -115,8 +115,9 @@ def _apply(resolution: Resolution, actor: AbstractBaseUser) -> Entry | None:
     key = f"resolution:{resolution.pk}"
     if resolution.action == ResolutionAction.MATCH:
         return _manual_match(line, resolution.entry, actor, key)
-    amount = line.amount
-    # Bank lines moved money in the bank; gateway lines in the gateway's clearing account.
+    # Bank lines moved money in the bank; gateway lines in the gateway's clearing account, at their gross: the
+    # batch settlement takes each line's gross out of clearing (net to the bank, fee to expense).
+    amount = line.amount if line.source == Source.BANK else line.gross
     side = SystemAccount.BANK if line.source == Source.BANK else SystemAccount.GATEWAY_CLEARING
     if resolution.action == ResolutionAction.WRITE_OFF:
         counter = system_account(SystemAccount.SUSPENSE)

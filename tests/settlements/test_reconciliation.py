@@ -200,6 +200,31 @@ class TestMakerChecker:
         assert exception.status == ExceptionStatus.RESOLVED
         assert verify().ok
 
+    def test_writing_off_an_unknown_gateway_line_takes_its_gross_out_of_clearing(self):
+        """The batch settles the line's gross out of clearing (net to the bank, fee to expense), so the write-off
+        must put the gross in: clearing ends at zero, suspense holds what the payer paid."""
+        day = today()
+        line = {"amount": "9.800", "gross": D("10.000"), "fee": D("0.200"), "reference": "NOT-OURS", "batch_id": "B-7"}
+        statement(
+            "gateway",
+            day,
+            [line],
+            batches=[{"batch_id": "B-7", "gross": D("10.000"), "fee": D("0.200"), "net": D("9.800")}],
+        )
+        statement("bank", day, [{"amount": "9.800", "reference": "B-7", "description": "GATEWAY PAYOUT"}])
+        reconcile_day(day=day, source="gateway")
+        reconcile_day(day=day, source="bank")
+        exception = ReconException.objects.get(kind=ExceptionKind.UNMATCHED_LINE, line__source="gateway")
+        maker, checker = make_user(Role.FINANCE), make_user(Role.FINANCE)
+        proposal = services.propose(exception=exception, action="write_off", actor=maker, note="Unknown card payer")
+        services.approve(resolution=proposal, actor=checker)
+        assert balance(system("gateway_clearing")) == D("10.000")  # the payer's gross, until the batch settles
+        reconcile_day(day=day, source="gateway")  # every line of B-7 accounted for now: it settles
+        assert balance(system("gateway_clearing")) == D("0.000")
+        assert balance(system("suspense")) == D("10.000")
+        assert balance(system("bank")) == D("9.800") and balance(system("gateway_fee_expense")) == D("0.200")
+        assert verify().ok
+
     def test_manual_match_confirms_one_of_several_candidates_and_settles_it(self):
         day = today()
         topup, twin = paid_online("bank", "6.000"), paid_online("bank", "6.000")
