@@ -171,6 +171,25 @@ def test_closing_an_empty_frozen_wallet_posts_nothing(api):
     assert Entry.objects.count() == entries
 
 
+@pytest.mark.parametrize("funded", [True, False])
+def test_a_close_retried_with_its_key_gives_the_same_answer_and_pays_out_once(api, ledger_snapshot, funded):
+    finance, _ = api(Role.FINANCE)
+    wallet = open_wallet("25.000" if funded else "0.000", user=make_user(Role.CUSTOMER))
+    url = f"/api/v1/accounts/{wallet.number}/close/"
+    first = finance.post(url, {"reason": "Holder left"}, format="json", HTTP_IDEMPOTENCY_KEY="close-once")
+    assert first.status_code == 200 and first.json()["status"] == "closed"
+    after_first = ledger_snapshot()
+    again = finance.post(url, {"reason": "Holder left"}, format="json", HTTP_IDEMPOTENCY_KEY="close-once")
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert ledger_snapshot() == after_first
+    assert Entry.objects.filter(kind=EntryKind.PAYOUT).count() == (1 if funded else 0)
+    # another key is another request: closing a closed account is refused, and writes nothing
+    other = finance.post(url, {"reason": "Again"}, format="json", HTTP_IDEMPOTENCY_KEY="close-twice")
+    assert_problem(other, 422, "invalid_transition")
+    assert ledger_snapshot() == after_first
+    assert verify().ok
+
+
 def test_services_catalogue_in_both_languages(api):
     client, _ = api(Role.SERVICE)
     services = {s["code"]: s for s in client.get("/api/v1/services/").json()}
