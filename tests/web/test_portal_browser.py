@@ -182,6 +182,11 @@ def test_pages_have_no_serious_accessibility_violations_and_fit_a_phone(page: Pa
             page.locator("form.pay-form button[type=submit]").click(),
             expect(page.get_by_role("alert")).to_be_visible(),
         ),
+        "statement": lambda: page.goto(f"{base}/portal/statement/"),
+        "statement-errors": lambda: (
+            page.goto(f"{base}/portal/statement/?from=2026-02-30&to=2026-03-01"),
+            expect(page.get_by_role("alert")).to_be_visible(),
+        ),
     }
     axe = Axe()
     for name, open_page in pages.items():
@@ -224,3 +229,18 @@ def test_a_holder_from_an_office_activates_online_access_and_sees_the_account(pa
     page.locator("main form button[type=submit]").click()
     expect(page.get_by_test_id("balance")).to_have_text("0.000")
     shoot(page, "activated-dashboard")
+
+
+def test_the_statement_downloads_as_a_pdf_from_the_dashboard(page: Page, live_server) -> None:
+    base = live_server.url
+    customer = make_customer("20.000")
+    log_in(page, base, customer)
+    _pay_a_bill(page)
+    with page.expect_download() as downloading:
+        page.get_by_test_id("statement-form").get_by_role("button").click()
+    download = downloading.value
+    assert re.fullmatch(
+        rf"statement-{customer.wallet.number}-\d{{4}}-\d{{2}}-\d{{2}}-\d{{4}}-\d{{2}}-\d{{2}}\.pdf",
+        download.suggested_filename,
+    ), download.suggested_filename
+    assert Path(download.path()).read_bytes().startswith(b"%PDF-")
