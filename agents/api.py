@@ -6,6 +6,7 @@ An agent acts only for its own office; views find the caller's cashier record an
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -110,10 +111,55 @@ class TerminateOffice(_OfficeTransition):
     action = "terminate"
 
 
+#: The day reports (``day-report/`` here, ``day-report.pdf`` in reports.office_api) take the business day as
+#: ``day``, as the README and the reconciliation report name it; ``date``, the name the JSON report first took,
+#: stays an alias so that existing clients keep working. Either report takes either name.
+DAY, DAY_ALIAS = "day", "date"
+DAY_REPORT_PARAMETERS = [
+    OpenApiParameter(DAY, OpenApiTypes.DATE, description="Business day (Muscat), up to today; default today"),
+    OpenApiParameter(DAY_ALIAS, OpenApiTypes.DATE, description="The same as day (an older name, still accepted)"),
+]
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def day_report_day(request: Request) -> dt.date:
+    """The business day a day report is asked for: ``?day=YYYY-MM-DD`` or its alias ``?date=``; today when
+    neither is given. Anything else is one 400 ``invalid_request`` naming the parameter: another parameter (a
+    typo never silently becomes today), a malformed day, one given twice, ``day`` and ``date`` naming different
+    days, or a day that has not begun."""
+    unknown = sorted(set(request.query_params) - {DAY, DAY_ALIAS})
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown parameter(s) {', '.join(unknown)}: only {DAY} (or its alias {DAY_ALIAS}).", field=unknown[0]
+        )
+    asked: dict[str, dt.date] = {}
+    for name in (DAY, DAY_ALIAS):
+        values = request.query_params.getlist(name)
+        if len(values) > 1:
+            raise InvalidRequest(f"{name} is given {len(values)} times: give one day.", field=name)
+        if values:
+            asked[name] = _iso_day(values[0], name)
+    if len(set(asked.values())) > 1:
+        raise InvalidRequest(f"{DAY} and {DAY_ALIAS} name different days: give one.", field=DAY_ALIAS)
+    name, day = next(iter(asked.items()), (DAY, today()))
+    if day > today():
+        raise InvalidRequest(f"{name} {day} has not happened yet: a day report covers days up to today.", field=name)
+    return day
+
+
+def _iso_day(raw: str, name: str) -> dt.date:
+    try:
+        if _ISO_DAY.fullmatch(raw):
+            return dt.date.fromisoformat(raw)
+    except ValueError:
+        pass  # 2025-02-30: the right shape, not a day
+    raise InvalidRequest(f"{name} must be a date like 2025-03-01 (YYYY-MM-DD), not {raw!r}.", field=name)
+
+
 class OfficeDayReport(APIView):
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
-        parameters=[OpenApiParameter("date", OpenApiTypes.DATE)],
+        parameters=DAY_REPORT_PARAMETERS,
         summary="An office's business day: sessions, top-ups, voids, commission",
     )
     def get(self, request: Request, code: str) -> Response:
@@ -121,14 +167,7 @@ class OfficeDayReport(APIView):
         own = Cashier.objects.filter(user=request.user, office=office, is_supervisor=True).exists()
         if not (own or has_role(request.user, Role.ADMIN, Role.FINANCE)):
             raise Forbidden("The day report is for the office's supervisor and finance.")
-        raw = request.query_params.get("date")
-        try:
-            day = dt.date.fromisoformat(raw) if raw else today()
-        except ValueError:
-            raise InvalidRequest("date is YYYY-MM-DD.") from None
-        if day > today():
-            raise InvalidRequest("That day has not happened yet.")
-        return Response(selectors.office_day_report(office, day))
+        return Response(selectors.office_day_report(office, day_report_day(request)))
 
 
 class SessionOpen(APIView):

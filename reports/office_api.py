@@ -1,6 +1,6 @@
 """Office reports over the API: the day report as a PDF and the office statement as JSON or PDF.
 
-``GET /api/v1/offices/{code}/day-report.pdf?day=YYYY-MM-DD`` (today when ``day`` is left out) answers the PDF;
+``GET /api/v1/offices/{code}/day-report.pdf?day=YYYY-MM-DD`` (or ``date=``, its alias; today when left out) the PDF;
 the summary as JSON stays ``GET /api/v1/offices/{code}/day-report/`` (agents.api), unchanged.
 ``GET /api/v1/offices/{code}/statement/?from=&to=`` answers JSON; ``&format=pdf`` (or ``Accept:
 application/pdf``) the PDF. Finance and admin may read any office; an agent only the office it is a cashier
@@ -18,11 +18,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agents.api import office_or_404
+from agents.api import DAY_REPORT_PARAMETERS, day_report_day, office_or_404
 from agents.models import Cashier, Office
 from erial.errors import Forbidden, InvalidRequest
 from erial.roles import Role, has_role
-from ledger.businessday import today
 
 from .agent_statement import agent_statement, as_json
 from .agent_statement_pdf import render_agent_statement
@@ -66,14 +65,12 @@ class OfficeDayPDF(RefusalsAsProblems):
 
     @extend_schema(
         summary="An office's business day as a PDF: sessions, every top-up and void, totals, the ledger",
-        parameters=[OpenApiParameter("day", OpenApiTypes.DATE, description="Business day (Muscat); default today")],
+        parameters=DAY_REPORT_PARAMETERS,
         responses={(200, PDF): OpenApiTypes.BINARY},
     )
     def get(self, request: Request, code: str) -> HttpResponse:
         office = office_for(request, code)
-        only(request, frozenset({"day"}))
-        raw = request.query_params.get("day")
-        day = today() if raw is None else parse_day(raw, "day")
+        day = day_report_day(request)  # ?day= or its alias ?date=, as the JSON day report
         data = office_day(office, day)
         return pdf_response(render_office_day(data), f"day-report-{office.code}-{day.isoformat()}.pdf")
 

@@ -1,17 +1,25 @@
-"""The management commands and pages a person uses first: seed_demo, verify_ledger, seal_ledger, home."""
+"""The management commands and pages a person uses first: seed_demo, verify_ledger, seal_ledger, create_api_user,
+home."""
 
 import datetime as dt
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
 from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
-from agents.models import CashTopup, CommissionRule, Limit
+from agents.models import Cashier, CashTopup, CommissionRule, Limit
 from erial.roles import Role, has_role
 from ledger.businessday import today
-from ledger.models import AccountBalance, DaySeal, Entry, EntryKind, IdempotencyKey
+from ledger.models import AccountBalance, DaySeal, Entry, EntryKind, Holder, IdempotencyKey
 from ledger.sealing import seal_through
 from ledger.tasks import seal_previous_day
 from ledger.verification import verify
@@ -28,6 +36,8 @@ from settlements.models import (
     StatementFile,
     StatementLine,
 )
+from tests.agents.conftest import make_office
+from tests.api.conftest import open_wallet
 from tests.factories import pay, wallet
 from topups.models import OnlineTopup, TopupStatus
 
@@ -204,3 +214,121 @@ def test_seed_demo_prints_a_working_activation_code_for_the_wallet_opened_at_the
     assert user.holder.wallet.number == number
     call_command("seed_demo")
     assert "activation code" not in capsys.readouterr().out  # activated: no code to hand out any more
+
+
+# --- create_api_user (api.md: ROLE is customer, agent, finance, service or admin; the token alone on the last line)
+
+
+def create_api_user(*args: str) -> list[str]:
+    """Run the command as a script would; its stdout, line by line."""
+    out = io.StringIO()
+    call_command("create_api_user", *args, stdout=out)
+    return out.getvalue().splitlines()
+
+
+def api_state() -> dict[str, list]:
+    """What the command may create: users, their roles, tokens, cashiers and wallet links."""
+    return {
+        "users": sorted(get_user_model().objects.values_list("username", "is_staff", "is_superuser")),
+        "roles": sorted(get_user_model().groups.through.objects.values_list("user_id", "group_id")),
+        "tokens": sorted(Token.objects.values_list("user_id", "key")),
+        "cashiers": sorted(Cashier.objects.values_list("user_id", "office_id", "is_supervisor")),
+        "holders": sorted(Holder.objects.values_list("pk", "user_id")),
+    }
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_create_api_user_grants_the_role_and_prints_a_working_token_alone_on_the_last_line(role):
+    office = make_office("internal")
+    extra = ["--office", office.code] if role == Role.AGENT else []
+    lines = create_api_user(f"api-{role.value}", "--role", role.value, *extra)
+    user = get_user_model().objects.get(username=f"api-{role.value}")
+    assert has_role(user, role)
+    assert lines[-1] == Token.objects.get(user=user).key and re.fullmatch(r"[0-9a-f]{40}", lines[-1])
+    assert f"api-{role.value}" not in lines[-1] and len(lines) == 2, lines  # a message, then the token alone
+    assert not user.has_usable_password()  # an API login: the token, no password
+    assert user.is_superuser == user.is_staff == (role == Role.ADMIN)
+    if role == Role.AGENT:
+        assert Cashier.objects.get(user=user).office == office
+    me = APIClient(HTTP_AUTHORIZATION=f"Token {lines[-1]}").get("/api/v1/services/")
+    assert me.status_code == 200, me.content
+
+
+def test_create_api_user_links_a_customer_to_their_wallet():
+    wallet = open_wallet("5.000")
+    token = create_api_user("salim", "--role", "customer", "--account", wallet.number)[-1]
+    answer = APIClient(HTTP_AUTHORIZATION=f"Token {token}").get(f"/api/v1/accounts/{wallet.number}/")
+    assert answer.status_code == 200 and answer.json()["balance"] == "5.000"
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["bob", "--role", "superhero"], "invalid choice: 'superhero'"),  # an unknown role, the roles listed
+        (["bob", "--role", "Finance"], "invalid choice"),
+        (["bob"], "the following arguments are required: --role"),
+        (["--role", "finance"], "the following arguments are required: username"),
+        (["bob", "--role"], "expected one argument"),
+        (["bob", "--role", "agent"], "give --office CODE"),
+        (["bob", "--role", "agent", "--office", "NO-SUCH"], "No office 'NO-SUCH'"),
+        (["bob", "--role", "finance", "--office", "{office}"], "use it with --role agent"),
+        (["bob", "--role", "finance", "--account", "{wallet}"], "use it with --role customer"),
+        (["bob", "--role", "customer", "--account", "99999999"], "99999999"),
+        (["bob", "--role", "customer", "--account", "{taken}"], "already belongs to another login"),
+    ],
+)
+def test_create_api_user_refuses_clearly_and_creates_nothing(args, says):
+    office = make_office("internal")
+    wallet = open_wallet()
+    taken = open_wallet(user=get_user_model().objects.create_user("someone-else"))
+    args = [a.format(office=office.code, wallet=wallet.number, taken=taken.number) for a in args]
+    before = api_state()
+    with pytest.raises(CommandError, match=re.escape(says)):
+        create_api_user(*args)
+    assert api_state() == before
+    assert not get_user_model().objects.filter(username="bob").exists()
+
+
+def test_create_api_user_lists_the_roles_when_the_role_is_unknown():
+    with pytest.raises(CommandError) as refused:
+        create_api_user("bob", "--role", "superhero")
+    assert all(role.value in str(refused.value) for role in Role)
+
+
+def test_create_api_user_refuses_an_unknown_role_from_the_shell_with_nothing_on_stdout():
+    """As a script runs it (``TOKEN=$(... | tail -n 1)``): a non-zero exit and the reason on stderr, never a line
+    on stdout that could be taken for a token."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "create_api_user", "bob", "--role", "superhero"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0 and done.stdout == ""
+    assert "invalid choice: 'superhero'" in done.stderr and "finance" in done.stderr
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_create_api_user_run_twice_updates_the_same_user_and_prints_the_same_token(role):
+    """The command creates or updates (its help): a second run is how one gets the token again, and it
+    changes nothing else, not even a supervisor flag set since."""
+    office = make_office("internal")
+    wallet = open_wallet()
+    extra = {Role.AGENT: ["--office", office.code], Role.CUSTOMER: ["--account", wallet.number]}.get(role, [])
+    first = create_api_user("twice", "--role", role.value, *extra)
+    assert first[0].startswith("Created twice")
+    Cashier.objects.filter(user__username="twice").update(is_supervisor=True)  # promoted in the back office
+    before = api_state()
+    second = create_api_user("twice", "--role", role.value, *extra)
+    assert second[0].startswith("Updated twice") and second[-1] == first[-1]
+    assert api_state() == before
+
+
+def test_create_api_user_will_not_move_a_cashier_to_another_office():
+    first, other = make_office("internal"), make_office("internal")
+    token = create_api_user("teller", "--role", "agent", "--office", first.code)[-1]
+    before = api_state()
+    with pytest.raises(CommandError, match=f"already a cashier of office {first.code}"):
+        create_api_user("teller", "--role", "agent", "--office", other.code)
+    assert api_state() == before and Token.objects.get(user__username="teller").key == token

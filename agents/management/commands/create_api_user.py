@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from agents.models import Office
+from agents.models import Cashier, Office
 from agents.services import add_cashier
 from erial.errors import DomainError
 from erial.roles import Role, grant
@@ -42,7 +42,9 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = True
             user.save()
         grant(user, role)
-        if the_office is not None:
+        # Run again for a cashier of that office (to print the token again), it stays as it is: add_cashier
+        # would reset its supervisor flag.
+        if the_office is not None and not Cashier.objects.filter(user=user, office=the_office).exists():
             try:
                 add_cashier(office=the_office, user=user)
             except DomainError as exc:
