@@ -83,9 +83,14 @@ class OnlineTopup(models.Model):
     def __str__(self) -> str:
         return f"{self.reference} {self.amount} {self.status}"
 
-    @transition(field=status, source=[TopupStatus.INITIATED, TopupStatus.EXPIRED], target=TopupStatus.AUTHORISED)
+    @transition(
+        field=status,
+        source=[TopupStatus.INITIATED, TopupStatus.EXPIRED, TopupStatus.CANCELLED],
+        target=TopupStatus.AUTHORISED,
+    )
     def authorise(self) -> None:
-        """The partner says the customer paid (even after we expired it: the money did move)."""
+        """The partner says the customer paid (even after we expired it, or the customer cancelled it: the
+        partner's signed word is about money that did move, and the customer gets it, not a refund to chase)."""
 
     @transition(field=status, source=TopupStatus.AUTHORISED, target=TopupStatus.COMPLETED)
     def complete(self) -> None:

@@ -6,6 +6,8 @@ a ledger post with an idempotency key derived from our reference. The credit dra
 number, in the same transaction, so a completed top-up always has one (a CHECK in the database too).
 A wallet frozen or closed after its top-up started is refused the credit (422 ``account_inactive``, recorded
 for finance); the top-up stays open, so the partner's retry once the wallet is active again credits it.
+The customer may cancel a top-up not yet paid (``cancel``): it then credits nothing, and a partner's callback
+for it afterwards is refused and recorded like any for a top-up no longer pending.
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
-from erial.errors import AccountInactive, DomainError, IdempotencyConflict, InvalidAmount, InvalidRequest
+from erial.errors import (
+    AccountInactive,
+    DomainError,
+    Forbidden,
+    IdempotencyConflict,
+    InvalidAmount,
+    InvalidRequest,
+    InvalidTransition,
+)
 from erial.money import check_currency, format_amount, is_exact, parse_amount
 from ledger import services as ledger
 from ledger.chart import SystemAccount
@@ -296,6 +306,35 @@ def _fail(topup: OnlineTopup, partner_txn_id: str) -> None:
     topup.partner_txn_id = partner_txn_id
     topup.failure_reason = "The partner reported the payment failed."
     topup.save()
+
+
+def cancel(*, topup: OnlineTopup, actor: AbstractBaseUser, reason: str) -> OnlineTopup:
+    """The customer gives up a top-up not yet paid (at the partner's page, or in the portal): initiated ->
+    cancelled. Nothing is credited by the cancel. If the partner nevertheless took the money (the customer paid
+    in another tab, then cancelled here), its signed authorisation still credits the top-up, once, as for an
+    expired top-up: the customer gets what they paid rather than a refund to chase. A failure reported after the
+    cancel is refused (the top-up is no longer pending).
+
+    Only the wallet's holder cancels. Refused, writing nothing: anyone else (403), and a top-up no longer
+    initiated (422 ``invalid_transition``: already credited, failed or expired). Cancelling a cancelled top-up
+    again changes nothing (the customer clicking twice, or cancelling at the partner and again in the portal).
+    The row is locked as a callback locks it, so a cancel and a concurrent callback happen one after the other.
+    """
+    if not Wallet.objects.filter(pk=topup.wallet_id, holder__user_id=actor.pk).exists():
+        raise Forbidden("Only the account's holder cancels its top-up.")
+    with transaction.atomic():
+        locked = OnlineTopup.objects.select_for_update().get(pk=topup.pk)
+        if locked.status == TopupStatus.CANCELLED:
+            return locked
+        try:
+            locked.cancel()
+        except TransitionNotAllowed:
+            raise InvalidTransition(
+                f"Top-up {locked.reference} is {locked.status}: it can no longer be cancelled."
+            ) from None
+        locked.failure_reason = reason[:255]
+        locked.save()
+    return locked
 
 
 def expire_stale(now: dt.datetime | None = None) -> int:

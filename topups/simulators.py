@@ -3,6 +3,9 @@
 They speak the real messages over real HTTP: the customer's browser lands on the simulator's payment
 page, the simulator POSTs a signed callback to e-Rial's callback URL, then sends the browser back. No
 mock sits inside the code path being tested. Enabled by ``ERIAL_SIMULATORS`` (on with DEBUG).
+
+A customer who cancels on the page is sent to the ``cancel_url`` they came with, with no callback: api.md's
+callback says "authorised" or "failed" only, and nothing was paid (without a ``cancel_url``: the ``return_url``).
 """
 
 from __future__ import annotations
@@ -62,11 +65,14 @@ def send_callback(
 
 @csrf_exempt
 def pay_page(request: HttpRequest, channel: str) -> HttpResponse:
-    """The partner's payment page: Authorise or Decline; then the signed callback and the return."""
+    """The partner's payment page: Authorise or Decline, then the signed callback and the return; or Cancel, then
+    the return to the cancel URL."""
     if not settings.ERIAL_SIMULATORS or channel not in Channel.values:
         raise Http404("No simulator here.")
     params = request.POST if request.method == "POST" else request.GET
     reference, amount = params.get("reference", ""), params.get("amount", "")
+    if request.method == "POST" and params.get("decision") == "cancel":
+        return redirect(params.get("cancel_url") or params.get("return_url") or "/")
     if request.method == "POST":
         decision = "authorised" if params.get("decision") == "authorise" else "failed"
         send_callback(
@@ -85,5 +91,6 @@ def pay_page(request: HttpRequest, channel: str) -> HttpResponse:
             "reference": reference,
             "amount": amount,
             "return_url": params.get("return_url", ""),
+            "cancel_url": params.get("cancel_url", ""),
         },
     )

@@ -3,21 +3,29 @@
 These pages live here, not beside the portal's others in ledger, because ledger may not import topups
 (design §2); they extend the portal's templates and sit under /portal/topup/. Money moves only when the
 partner's signed callback arrives (``services.handle_callback``): the result page just reads the status.
+
+The customer may cancel a top-up not yet paid: on the partner's page (the partner sends the browser to the
+``cancel_url`` it was given: api.md's callbacks say only "authorised" or "failed", so a cancel comes back with the
+browser, not in a callback), or on the top-up's page here (a POST). Both go through ``services.cancel``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from erial.errors import DomainError, IdempotencyConflict
 from erial.money import format_amount
@@ -44,7 +52,7 @@ _OUTCOME = {
     TopupStatus.AUTHORISED: "waiting",
     TopupStatus.COMPLETED: "completed",
     TopupStatus.FAILED: "failed",
-    TopupStatus.CANCELLED: "failed",
+    TopupStatus.CANCELLED: "cancelled",
     TopupStatus.EXPIRED: "expired",
 }
 
@@ -95,22 +103,37 @@ def _start_once(request: HttpRequest, wallet: Wallet, data: dict[str, Any]) -> O
 
 
 def _partner_url(request: HttpRequest, topup: OnlineTopup) -> str:
-    """The partner's payment page, told where to send the customer back when they are done."""
+    """The partner's payment page, told where to send the customer back when they are done, and where when they
+    cancel there (with a token only this site can make: nobody else's link cancels the customer's top-up)."""
     back = request.build_absolute_uri(reverse("topups:portal-result", args=[topup.pk]))
-    return request.build_absolute_uri(services.redirect_url(topup)) + "&" + urlencode({"return_url": back})
+    cancelled = request.build_absolute_uri(reverse("topups:portal-partner-cancelled", args=[topup.pk]))
+    cancelled += "?" + urlencode({"token": _cancel_token(topup)})
+    query = urlencode({"return_url": back, "cancel_url": cancelled})
+    return request.build_absolute_uri(services.redirect_url(topup)) + "&" + query
+
+
+def _cancel_token(topup: OnlineTopup) -> str:
+    return signing.Signer(salt="topups.partner-cancel").signature(str(topup.pk))
+
+
+def _own_topup(request: HttpRequest, topup_id: uuid.UUID) -> OnlineTopup:
+    """The logged-in customer's top-up; anyone else's does not exist (404)."""
+    wallet = customer_wallet(request.user)
+    topup = OnlineTopup.objects.select_related("wallet").filter(pk=topup_id, wallet=wallet).first() if wallet else None
+    if topup is None:
+        raise Http404("No such top-up.")
+    return topup
 
 
 @login_required
 @never_cache  # the status changes under the customer's eyes
 def result(request: HttpRequest, topup_id: uuid.UUID) -> HttpResponse:
-    """Where the partner sends the customer back: waiting, completed (with the receipt), failed or expired.
+    """Where the partner sends the customer back: waiting, completed (with the receipt), failed, cancelled or
+    expired. A top-up still waiting for the partner may be cancelled from here.
 
     Only the wallet's owner sees a top-up; to anyone else it does not exist (404).
     """
-    wallet = customer_wallet(request.user)
-    topup = OnlineTopup.objects.select_related("wallet").filter(pk=topup_id, wallet=wallet).first() if wallet else None
-    if topup is None:
-        raise Http404("No such top-up.")
+    topup = _own_topup(request, topup_id)
     outcome = _OUTCOME.get(TopupStatus(topup.status), "waiting")
     context = {
         "topup": topup,
@@ -120,8 +143,34 @@ def result(request: HttpRequest, topup_id: uuid.UUID) -> HttpResponse:
         "is_bank": topup.channel == Channel.BANK,
         "balance_after": _balance_after(topup) if outcome == "completed" else None,
         "partner_url": _partner_url(request, topup) if topup.status == TopupStatus.INITIATED else None,
+        "can_cancel": topup.status == TopupStatus.INITIATED,
     }
     return render(request, "topups/portal/result.html", context)
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, topup_id: uuid.UUID) -> HttpResponse:
+    """The customer cancels their top-up from its page; back to the page, which says what it now is."""
+    topup = _own_topup(request, topup_id)
+    with contextlib.suppress(DomainError):  # paid, failed or expired meanwhile: the page shows that instead
+        services.cancel(topup=topup, actor=request.user, reason="Cancelled by the customer in the portal.")
+    return redirect("topups:portal-result", topup.pk)
+
+
+@login_required
+@never_cache
+def partner_cancelled(request: HttpRequest, topup_id: uuid.UUID) -> HttpResponse:
+    """Where the partner sends a customer who cancelled on its page (the ``cancel_url`` it was given): the top-up
+    is cancelled and the customer sees its page. Without this site's token for the top-up nothing is cancelled."""
+    topup = _own_topup(request, topup_id)
+    if constant_time_compare(request.GET.get("token", ""), _cancel_token(topup)):
+        partner = Channel(topup.channel).label.lower()
+        with contextlib.suppress(DomainError):  # paid, failed or expired meanwhile: the page shows that instead
+            services.cancel(
+                topup=topup, actor=request.user, reason=f"Cancelled by the customer at the {partner}'s page."
+            )
+    return redirect("topups:portal-result", topup.pk)
 
 
 def _balance_after(topup: OnlineTopup) -> str:
