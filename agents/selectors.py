@@ -160,6 +160,31 @@ def _refunded(payment: Payment) -> dict[str, Any]:
     }
 
 
+def float_position(office: Office) -> dict[str, str] | None:
+    """An external agent's float as its counter shows it: what is prefunded (negative: using its credit), the
+    credit limit, what it can still take in cash, and the bank reference that replenishes it. ``None`` for an
+    internal office (its drawer holds the municipality's cash, not a float).
+
+    The reference is the float's ledger account code: a bank credit carrying it is recognised by the nightly
+    reconciliation, which credits the float (bank -> agent float, design.md §4).
+    """
+    if not office.is_external:
+        return None
+    row = (
+        Account.objects.filter(pk=office.cash_account_id)
+        .values("code", "cached_balance__balance", "cached_balance__floor")
+        .get()
+    )
+    balance = from_db(row["cached_balance__balance"]) or ZERO
+    floor = from_db(row["cached_balance__floor"]) or ZERO
+    return {
+        "balance": format_amount(balance),
+        "credit_limit": format_amount(-floor),
+        "available": format_amount(balance - floor),
+        "deposit_reference": row["code"],
+    }
+
+
 def office_day_report(office: Office, day: dt.date) -> dict[str, Any]:
     """One office's business day: sessions and their counts, top-ups, voids and commission."""
     start, end = day_bounds(day)

@@ -268,6 +268,7 @@ def home(request: HttpRequest, cashier: Cashier, session: CashierSession) -> Htt
         form=form,
         results=results,
         lookup=ReceiptLookupForm(),
+        float_position=selectors.float_position(cashier.office),
         nav="home",
     )
 

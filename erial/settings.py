@@ -191,6 +191,12 @@ ERIAL_FLOAT_NEAR_LIMIT_SHARE = Decimal(os.environ.get("ERIAL_FLOAT_NEAR_LIMIT_SH
 ERIAL_RECONCILIATION_GRACE_DAYS = int(os.environ.get("ERIAL_RECONCILIATION_GRACE_DAYS", "0"))
 # Days the card gateway may take to pay a batch into the bank before it is flagged.
 ERIAL_BATCH_PAYOUT_DAYS = int(os.environ.get("ERIAL_BATCH_PAYOUT_DAYS", "2"))
+# Who owns a new reconciliation exception, per source: a finance user's username. Unset, or naming someone who
+# is not an active finance user (logged as a warning): the exception opens unassigned, for finance to assign.
+ERIAL_EXCEPTION_OWNERS = {
+    "bank": os.environ.get("ERIAL_BANK_EXCEPTION_OWNER", "").strip(),
+    "gateway": os.environ.get("ERIAL_GATEWAY_EXCEPTION_OWNER", "").strip(),
+}
 # Where the nightly job picks up statement files: <inbox>/bank/ and <inbox>/gateway/.
 ERIAL_INBOX_DIR = Path(os.environ.get("ERIAL_INBOX_DIR", VAR_DIR / "inbox"))
 
@@ -205,7 +211,7 @@ CELERY_TASK_ACKS_LATE = True
 # these entries are installed there by the beat scheduler.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    # Import the night's statements, reconcile yesterday, expire stale top-ups, seal yesterday, report.
+    # Import the night's statements, reconcile yesterday and the days they book, expire stale top-ups, seal, report.
     "nightly-reconciliation": {
         "task": "settlements.tasks.nightly_reconciliation",
         "schedule": crontab(hour=1, minute=0),

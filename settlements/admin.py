@@ -2,7 +2,8 @@
 
 Statements, lines and runs are history: read-only. Exceptions are resolved under maker-checker through
 ``settlements.services`` (propose, approve, reject): one finance user proposes, another decides; the service
-refuses the proposer's own approval and the page shows its words.
+refuses the proposer's own approval and the page shows its words. Finance takes an exception ("assign to me")
+or gives it to another finance user (``services.assign``); the queue filters on "mine" and "unassigned".
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import uuid
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +34,7 @@ from .models import (
     Statement,
     StatementFile,
     StatementLine,
+    finance_users,
 )
 from .selectors import AGE_BUCKETS, age_in_days
 
@@ -233,8 +236,26 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset if bucket is None else queryset.filter(bucket.days_range(today()))
 
 
+class OwnerFilter(admin.SimpleListFilter):
+    """The reader's own exceptions, or those nobody owns yet."""
+
+    title = _("Owner")
+    parameter_name = "owner"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        return [("mine", _("Mine")), ("unassigned", _("Unassigned"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "mine":
+            return queryset.filter(owner=request.user)
+        if self.value() == "unassigned":
+            return queryset.filter(owner__isnull=True)
+        return queryset
+
+
 class ResolutionForm(helpers.ActionForm):
-    """What the maker fills in beside the action menu: how to resolve, with which entry or account, and why."""
+    """What finance fills in beside the action menu: how to resolve, with which entry or account, and why; or
+    to whom an exception is assigned."""
 
     resolution = forms.ChoiceField(
         label=_("Resolution"), choices=[("", "---------"), *RESOLUTION_ACTION.items()], required=False
@@ -242,6 +263,17 @@ class ResolutionForm(helpers.ActionForm):
     entry = forms.CharField(label=_("Ledger entry (to match)"), required=False, max_length=64)
     account_code = forms.CharField(label=_("Account code (to adjust)"), required=False, max_length=40)
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
+    #: A plain field with a menu, not a model choice: a user the menu does not offer is refused by the service,
+    #: in its words, rather than by the admin as "no action selected".
+    assignee = forms.CharField(label=_("Assign to"), required=False, widget=forms.Select)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        people = finance_users().order_by("username")
+        self.fields["assignee"].widget.choices = [
+            ("", "---------"),
+            *((str(user.pk), user.get_full_name() or user.get_username()) for user in people),
+        ]
 
 
 class ResolutionInline(admin.TabularInline):
@@ -296,12 +328,13 @@ class ReconExceptionAdmin(BackOfficeAdmin):
         choice_filter("kind", _("Kind"), EXCEPTION_KIND),
         choice_filter("source", _("Source"), SOURCE),
         AgeFilter,
+        OwnerFilter,
     )
     search_fields = ("detail", "line__reference", "entry__reference")
     list_select_related = ("owner",)
     inlines = [ResolutionInline]
     action_form = ResolutionForm
-    actions = ["propose_resolution", "approve_resolution", "reject_resolution"]
+    actions = ["propose_resolution", "approve_resolution", "reject_resolution", "assign_to_me", "assign_to"]
     labels = {
         "kind": _("Kind"),
         "source": _("Source"),
@@ -313,6 +346,8 @@ class ReconExceptionAdmin(BackOfficeAdmin):
         "detail": _("Detail"),
         "suggestions": _("Candidate ledger entries"),
         "owner": _("Owner"),
+        "assigned_by": _("Assigned by"),
+        "assigned_at": _("Assigned at"),
         "status": _("Status"),
         "resolved_at": _("Resolved at"),
     }
@@ -373,6 +408,35 @@ class ReconExceptionAdmin(BackOfficeAdmin):
         )
         self._done(request, done, ngettext("%d resolution rejected.", "%d resolutions rejected.", done))
 
+    @admin.action(description=_("Assign to me"), permissions=["resolve"])
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = self.through_service(
+            request,
+            queryset,
+            lambda exception: services.assign(exception=exception, assignee=request.user, actor=request.user),
+            prefix=_exception_prefix,
+        )
+        self._done(request, done, ngettext("%d exception assigned to you.", "%d exceptions assigned to you.", done))
+
+    @admin.action(description=_("Assign to the finance user chosen above"), permissions=["resolve"])
+    def assign_to(self, request: HttpRequest, queryset: QuerySet) -> None:
+        raw = request.POST.get("assignee", "").strip()
+        assignee = _user(raw)
+        if assignee is None:
+            self.message_user(request, _("Choose the finance user to assign to."), messages.ERROR)
+            return
+        done = self.through_service(
+            request,
+            queryset,
+            lambda exception: services.assign(exception=exception, assignee=assignee, actor=request.user),
+            prefix=_exception_prefix,
+        )
+        if done:
+            message = ngettext(
+                "%(count)d exception assigned to %(user)s.", "%(count)d exceptions assigned to %(user)s.", done
+            ) % {"count": done, "user": assignee.get_full_name() or assignee.get_username()}
+            self.message_user(request, message, messages.SUCCESS)
+
     def _proposals(self, request: HttpRequest, queryset: QuerySet):
         """(exception, its open proposal) for each selected exception; those without one are named."""
         for exception in queryset:
@@ -390,6 +454,11 @@ class ReconExceptionAdmin(BackOfficeAdmin):
 
 def _exception_prefix(exception: ReconException) -> str:
     return _("Exception %(id)s: ") % {"id": exception.pk}
+
+
+def _user(raw: str):
+    """The user whose id the form sent, or None (none chosen, or not an id)."""
+    return get_user_model().objects.filter(pk=int(raw)).first() if raw.isascii() and raw.isdigit() else None
 
 
 def _entry(raw: str) -> Entry | None:

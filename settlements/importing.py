@@ -3,11 +3,13 @@
 A file is refused whole when it was imported before (content hash), is malformed (the parser names the
 line or element and why), does not balance (opening + lines = closing), or breaks the statement sequence
 (a gap or a repeat). Lines stream from the parser into the database in batches (COPY on PostgreSQL), so
-memory stays flat however long the file.
+memory stays flat however long the file (a gateway report's repeated ``partner_txn_id`` is found by the
+database once the lines are stored, not by remembering every id).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -15,10 +17,11 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 
 from erial.errors import BusinessRefusal, InvalidRequest
 
-from .models import FileFormat, GatewayBatch, LineStatus, Source, Statement, StatementFile
+from .models import FileFormat, GatewayBatch, LineStatus, Source, Statement, StatementFile, StatementLine
 from .parsers import ParseError, read_statements
 
 BATCH = 5000
@@ -72,7 +75,11 @@ def import_file(
     actor: AbstractBaseUser | None = None,
     progress: Callable[[int], Any] | None = None,
 ) -> StatementFile:
-    """Import one statement file, or refuse it whole. ``progress(n)`` is told every ``BATCH`` lines."""
+    """Import one statement file, or refuse it whole. ``progress(n)`` is told every ``BATCH`` lines.
+
+    The record returned also carries ``booking_days`` (not stored): the sorted days its lines are booked on,
+    which the nightly job reconciles (a file may hold lines of other days than yesterday).
+    """
     path = Path(path)
     file_format = sniff_format(path)
     source = Source(source) if source else (Source.GATEWAY if file_format == FileFormat.GATEWAY_CSV else Source.BANK)
@@ -83,6 +90,7 @@ def import_file(
             f"{path.name} was already imported on {previous.imported_at:%Y-%m-%d %H:%M} "
             f"(as {previous.file_name}); nothing was imported again."
         )
+    booking_days: set[dt.date] = set()
     try:
         with transaction.atomic(), path.open("rb") as stream:
             record = StatementFile.objects.create(
@@ -90,7 +98,7 @@ def import_file(
             )
             for parsed in read_statements(file_format.value, stream):
                 statement = _start_statement(record, source, parsed.header)
-                statement.line_count = _store_lines(statement, parsed.lines(), progress)
+                statement.line_count = _store_lines(statement, parsed.lines(), progress, booking_days)
                 trailer = parsed.trailer
                 statement.closing_balance, statement.closing_date = trailer.closing_balance, trailer.closing_date
                 statement.save(update_fields=["line_count", "closing_balance", "closing_date"])
@@ -99,12 +107,15 @@ def import_file(
                 record.line_count += statement.line_count
             if not record.statement_count:
                 raise ImportRefused(f"{path.name} holds no statement.")
+            if file_format == FileFormat.GATEWAY_CSV:
+                _refuse_a_repeated_transaction(record)
             record.save(update_fields=["statement_count", "line_count"])
             _refresh_statistics()
     except ParseError as bad:
         raise ImportRefused(f"{path.name} refused, nothing imported: {bad}") from None
     except IntegrityError:
         raise ImportRefused(f"{path.name} repeats a statement or batch already imported; nothing imported.") from None
+    record.booking_days = sorted(booking_days)
     return record
 
 
@@ -144,8 +155,10 @@ def _start_statement(record: StatementFile, source: str, header) -> Statement:
     )
 
 
-def _rows(statement: Statement, lines: Iterable) -> Iterator[tuple]:
+def _rows(statement: Statement, lines: Iterable, booking_days: set[dt.date]) -> Iterator[tuple]:
+    seen = booking_days.add
     for line in lines:
+        seen(line.booking_date)
         yield (
             statement.pk,
             statement.source,
@@ -164,13 +177,15 @@ def _rows(statement: Statement, lines: Iterable) -> Iterator[tuple]:
         )
 
 
-def _store_lines(statement: Statement, lines: Iterable, progress: Callable[[int], Any] | None) -> int:
+def _store_lines(
+    statement: Statement, lines: Iterable, progress: Callable[[int], Any] | None, booking_days: set[dt.date]
+) -> int:
     count = 0
     table = "settlements_statementline"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({', '.join(LINE_COLUMNS)}) FROM STDIN") as copy:
-                for row in _rows(statement, lines):
+                for row in _rows(statement, lines, booking_days):
                     copy.write_row(row)
                     count += 1
                     if progress and count % BATCH == 0:
@@ -178,7 +193,7 @@ def _store_lines(statement: Statement, lines: Iterable, progress: Callable[[int]
         else:
             sql = f"INSERT INTO {table} ({', '.join(LINE_COLUMNS)}) VALUES ({', '.join(['%s'] * len(LINE_COLUMNS))})"
             batch: list[tuple] = []
-            for row in _rows(statement, lines):
+            for row in _rows(statement, lines, booking_days):
                 batch.append(_sqlite_row(row))
                 if len(batch) == BATCH:
                     cursor.executemany(sql, batch)
@@ -192,6 +207,23 @@ def _store_lines(statement: Statement, lines: Iterable, progress: Callable[[int]
     if progress and count % BATCH:
         progress(count % BATCH)
     return count
+
+
+def _refuse_a_repeated_transaction(record: StatementFile) -> None:
+    """A gateway report naming one ``partner_txn_id`` on two rows reported one transaction twice: refused, with
+    both lines. Asked of the database (one grouped scan of the file's lines, inside the import's transaction),
+    so the parser's memory stays flat however long the file."""
+    lines = StatementLine.objects.filter(statement__file=record).exclude(bank_reference="")
+    repeated = (
+        lines.values("bank_reference").annotate(rows=Count("id")).filter(rows__gt=1).values_list("bank_reference")
+    )[:1]
+    if not repeated:
+        return
+    partner_txn_id = repeated[0][0]
+    first, second = lines.filter(bank_reference=partner_txn_id).order_by("id").values_list("position", flat=True)[:2]
+    raise ParseError(
+        second, f"partner_txn_id {partner_txn_id!r} repeats {first} of the report: one transaction reported twice"
+    )
 
 
 def _sqlite_row(row: tuple) -> tuple:

@@ -35,10 +35,15 @@ def find_reference_matches(
 ) -> int:
     """Pair the day's open lines whose reference names exactly one unmatched entry of the right kind with the
     same amount on the clearing (or bank) account. A reference on two lines matches neither; a bank credit
-    of a gateway batch is left to the gateway leg. Returns how many pairs wait to be written.
+    of a gateway batch is left to the gateway leg. A gateway ``REFUND`` line carries the reference of the card
+    payment it gives back: it is no second line of that reference (the payment still matches its top-up), and
+    it matches no top-up itself (see ``reconciliation._explain_refund``). Returns how many pairs wait to be
+    written.
     """
     kind_marks = ", ".join(["%s"] * len(kinds))
     account_marks = ", ".join(["%s"] * len(accounts))
+    # A refund and the payment it gives back share the payment's reference (gateway only).
+    refunds = "AND NOT d.is_reversal" if source == Source.GATEWAY else ""
     sql = f"""
         CREATE TEMPORARY TABLE {TABLE} AS
         SELECT l.id AS line_id, e.id AS entry_id, e.kind AS kind, l.amount AS amount, l.batch_id AS batch_id
@@ -50,7 +55,7 @@ def find_reference_matches(
           AND p.account_id IN ({account_marks}) AND p.amount = l.{amount_column}
           AND NOT EXISTS (SELECT 1 FROM settlements_statementline AS d
                           WHERE d.reference = l.reference AND d.source = l.source AND d.id <> l.id
-                            AND d.status <> %s)
+                            AND d.status <> %s {refunds})
           AND NOT EXISTS (SELECT 1 FROM settlements_statementline AS m WHERE m.matched_entry_id = e.id)
     """
     params = [
@@ -61,6 +66,8 @@ def find_reference_matches(
         *accounts,
         LineStatus.EXCEPTION,
     ]
+    if source == Source.GATEWAY:  # a refund pays no top-up: it gives one back
+        sql += " AND NOT l.is_reversal"
     if source == Source.BANK:  # bank credits of gateway batches belong to the gateway leg
         # Two equalities, not ``l.reference IN (b.batch_id, b.payout_reference)``: an OR can use neither an
         # index nor a hash, and a million lines would each scan every batch.
@@ -153,14 +160,16 @@ def write_matches(*, settlement_for_kind: tuple[str, uuid.UUID] | None = None, b
 
 
 def batches_accounted_for(day: dt.date) -> list[int]:
-    """Ids of the unsettled gateway batches of ``day`` or before whose every line is matched (written or pending)
-    or resolved: the batches that may be settled now.
+    """Ids of the unsettled gateway batches of ``day`` or before whose every payment line is matched (written or
+    pending) or resolved: the batches that may be settled now. A refund line does not hold its batch: the
+    batch's totals already net it, and what it leaves open (the wallet) is its own exception.
     """
     sql = f"""
         SELECT b.id FROM settlements_gatewaybatch AS b
         WHERE b.settlement_entry_id IS NULL AND b.batch_date <= %s
           AND NOT EXISTS (SELECT 1 FROM settlements_statementline AS l
                           WHERE l.source = %s AND l.batch_id = b.batch_id AND l.status NOT IN (%s, %s)
+                            AND NOT l.is_reversal
                             AND NOT EXISTS (SELECT 1 FROM {TABLE} AS pm WHERE pm.line_id = l.id))
     """
     params = [

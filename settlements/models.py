@@ -4,13 +4,20 @@ exceptions, and their maker-checker resolutions.
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
+from erial.roles import Role
 from ledger.models import AMOUNT, Entry
+
+logger = logging.getLogger(__name__)
 
 
 class Source(models.TextChoices):
@@ -212,8 +219,19 @@ class ExceptionStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
+def finance_users() -> QuerySet:
+    """Who may own an exception: active back-office staff with the finance role, the people who work the queue
+    (an admin reads it but does not resolve; a finance API login without staff cannot open it)."""
+    return get_user_model().objects.filter(is_active=True, is_staff=True, groups__name=Role.FINANCE.value)
+
+
 class ReconException(models.Model):
-    """Something the partners and the ledger disagree on, with an owner and an age, until finance resolves it."""
+    """Something the partners and the ledger disagree on, with an owner and an age, until finance resolves it.
+
+    It opens with the default owner of its source (``ERIAL_EXCEPTION_OWNERS``), or unassigned; finance assigns
+    and reassigns it (``services.assign``). ``assigned_by`` is who gave it its owner (empty: the default owner,
+    given when it opened) and ``assigned_at`` when.
+    """
 
     kind = models.CharField(max_length=24, choices=ExceptionKind.choices)
     source = models.CharField(max_length=8, choices=Source.choices)
@@ -228,6 +246,11 @@ class ReconException(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    #: Not indexed: nothing looks exceptions up by who assigned them.
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=ExceptionStatus.choices, default=ExceptionStatus.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -247,6 +270,29 @@ class ReconException(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding and self.owner_id is not None and self.assigned_at is None:
+            self.assigned_at = timezone.now()  # opened with its source's default owner
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def default_owner(cls, source: str):
+        """The owner a new exception of ``source`` gets: ``ERIAL_EXCEPTION_OWNERS[source]`` when that names an
+        active finance user, else nobody (unassigned). A setting naming anyone else is logged, never fatal: the
+        nightly reconciliation does not stop over who owns its exceptions."""
+        username = (getattr(settings, "ERIAL_EXCEPTION_OWNERS", None) or {}).get(str(source), "")
+        if not username:
+            return None
+        owner = finance_users().filter(username=username).first()
+        if owner is None:
+            logger.warning(
+                "ERIAL_EXCEPTION_OWNERS names %r for %s exceptions, who is not an active finance user: "
+                "the exception opens unassigned.",
+                username,
+                source,
+            )
+        return owner
 
 
 class ResolutionAction(models.TextChoices):

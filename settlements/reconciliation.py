@@ -5,7 +5,14 @@ Three legs (issue 5):
 - a gateway batch <-> the bank credit that paid it (batch id and net = gross - fees - refunds), then one
   settlement entry per batch: bank (net) + gateway fee expense -> gateway clearing (gross);
 - bank lines <-> ledger bank top-ups and agent float deposits: on the reference, else on the amount within
-  a few days when exactly one entry fits; bank top-ups are then settled (bank -> bank clearing) in one entry.
+  a few days when exactly one entry fits and no other open line competes for it; bank top-ups are then
+  settled (bank -> bank clearing) in one entry.
+
+The result does not depend on the order the statements arrive in or the days are run in: a bank credit
+reconciled before the gateway report that explains it is an exception until then, and then pays its batch
+(the exception closes itself); a line competing on its amount with a line of another day is ambiguous
+whichever day runs first. A gateway ``REFUND`` matches no ledger entry (see ``_explain_refund``): it does
+not hold its batch, and it is an exception for finance. No bank line is left unmatched without an exception.
 
 Reference matches are found as a set (``matching``: one join, however many lines), the settlements that
 depend on them are posted, and then each line is written once with its match and its settlement. The few
@@ -21,7 +28,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery, Sum
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from ledger import services as ledger
@@ -30,7 +37,7 @@ from ledger.chart import SystemAccount
 from ledger.models import Entry, EntryKind, Posting
 from ledger.payments import system_account, system_account_id
 
-from . import matching
+from . import floats, matching
 from .models import (
     ExceptionKind,
     ExceptionStatus,
@@ -98,8 +105,11 @@ def _bank(day: dt.date, run: ReconciliationRun) -> tuple[int, Decimal]:
         accounts=(bank, clearing),
         amount_column="amount",
     )
+    # An agent's deposit with its float's reference replenishes the float (before amount matching can take it).
+    replenished, replenished_amount = floats.replenish_floats(day)
+    matched += replenished
     matched += _match_on_amount(day, accounts=(bank, clearing))
-    settled = _settle_bank_topups(day, run, clearing)
+    settled = _settle_bank_topups(day, run, clearing) + replenished_amount
     _explain_bank_lines(day)
     _flag_missing_entries(day, Source.BANK, EntryKind.ONLINE_TOPUP, clearing)
     _flag_missing_entries(day, Source.BANK, EntryKind.FLOAT_DEPOSIT, bank)
@@ -121,19 +131,40 @@ def _candidates(line: StatementLine, accounts: tuple[int, ...]) -> list[Entry]:
 
 
 def _match_on_amount(day: dt.date, *, accounts: tuple[int, ...]) -> int:
-    """Lines the reference did not place: matched on amount and date only when exactly one entry fits."""
-    matched = 0
-    open_lines = matching.line_not_pending(
-        StatementLine.objects.filter(
-            source=Source.BANK, booking_date=day, status=LineStatus.UNMATCHED, amount__gt=0
-        ).exclude(reference__in=_batch_references())
+    """Lines the reference did not place: matched on amount and date only when exactly one entry fits and no
+    other open line competes for it. Otherwise (several entries fit, or several lines want the one that fits)
+    nothing is confirmed: each such line is an ambiguous_line exception suggesting the entries that fit.
+    """
+    batch_references = _batch_references()
+    open_lines = list(
+        matching.line_not_pending(
+            StatementLine.objects.filter(
+                source=Source.BANK, booking_date=day, status=LineStatus.UNMATCHED, amount__gt=0
+            ).exclude(reference__in=batch_references)
+        ).order_by("id")
     )
-    for line in open_lines.order_by("id").iterator():
-        found = _candidates(line, accounts)
-        if len(found) == 1 and not _reference_points_elsewhere(line):
+    fits = {line.pk: _candidates(line, accounts) for line in open_lines}
+    only = {
+        line.pk: fits[line.pk][0]
+        for line in open_lines
+        if len(fits[line.pk]) == 1 and not _reference_points_elsewhere(line)
+    }
+    rivals = _rival_lines([(line, only[line.pk]) for line in open_lines if line.pk in only], batch_references)
+    matched = 0
+    for line in open_lines:
+        found = fits[line.pk]
+        if line.pk in only and not rivals[line.pk]:
             line.status, line.matched_entry = LineStatus.MATCHED, found[0]
             line.save(update_fields=["status", "matched_entry"])
             matched += 1
+        elif line.pk in only:
+            _open_exception(
+                ExceptionKind.AMBIGUOUS_LINE,
+                line=line,
+                detail=f"{rivals[line.pk] + 1} statement lines of {line.amount} OMR compete for the one ledger "
+                "entry that fits: confirm which line it is.",
+                suggestions=[str(found[0].pk)],
+            )
         elif len(found) > 1:
             _open_exception(
                 ExceptionKind.AMBIGUOUS_LINE,
@@ -142,6 +173,40 @@ def _match_on_amount(day: dt.date, *, accounts: tuple[int, ...]) -> int:
                 suggestions=[str(entry.pk) for entry in found],
             )
     return matched
+
+
+def _rival_lines(pairs: list[tuple[StatementLine, Entry]], batch_references: list[str]) -> dict[int, int]:
+    """For each (line, the one entry that fits it): how many other bank lines could be that entry too.
+
+    A rival is an open bank line (unmatched, or an exception not resolved) of the same amount, of any day
+    whose window holds the entry: counting lines of the run's day only would give the entry to whichever
+    day is run first. Lines that pay a gateway batch, or whose reference names another ledger entry, are
+    nobody's rival. One query for the day's few leftover lines, however many.
+    """
+    if not pairs:
+        return {}
+    window = dt.timedelta(days=AMOUNT_WINDOW_DAYS)
+    days = [entry.business_day for _, entry in pairs]
+    others = matching.line_not_pending(
+        StatementLine.objects.filter(
+            source=Source.BANK,
+            status__in=[LineStatus.UNMATCHED, LineStatus.EXCEPTION],
+            amount__in={line.amount for line, _ in pairs},
+            booking_date__gte=min(days),
+            booking_date__lte=max(days) + window,
+        )
+        .exclude(reference__in=batch_references)
+        .exclude(~Q(reference=""), Exists(Entry.objects.filter(reference=OuterRef("reference"))))
+    )
+    rows = list(others.values_list("pk", "amount", "booking_date"))
+    return {
+        line.pk: sum(
+            1
+            for pk, amount, booked in rows
+            if pk != line.pk and amount == line.amount and entry.business_day <= booked <= entry.business_day + window
+        )
+        for line, entry in pairs
+    }
 
 
 def _batch_references() -> list[str]:
@@ -187,14 +252,35 @@ def _settle_bank_topups(day: dt.date, run: ReconciliationRun, clearing: int) -> 
 
 
 def _explain_bank_lines(day: dt.date) -> None:
-    """Every bank line still open becomes an exception (unless it pays a gateway batch: the gateway's)."""
-    for line in (
-        StatementLine.objects.filter(source=Source.BANK, booking_date=day, status=LineStatus.UNMATCHED)
-        .exclude(reference__in=_batch_references())
-        .iterator()
-    ):
+    """Every bank line still open becomes an exception, a credit that pays a gateway batch too: the gateway
+    leg matches it when the batch settles, and closes its exception then (``_close_explained_by_batches``).
+    """
+    for line in StatementLine.objects.filter(
+        source=Source.BANK, booking_date=day, status=LineStatus.UNMATCHED
+    ).iterator():
         same_reference = Entry.objects.filter(reference=line.reference).first() if line.reference else None
-        if same_reference is not None:
+        batch = (
+            GatewayBatch.objects.filter(Q(batch_id=line.reference) | Q(payout_reference=line.reference))
+            .order_by("id")
+            .first()
+            if line.reference
+            else None
+        )
+        if batch is not None and not line.exceptions.exists():
+            if batch.settlement_entry_id:
+                why = "which another credit paid already: this one is not in the ledger."
+            else:
+                why = (
+                    "not settled yet: it settles against this credit once its transactions are all accounted "
+                    "for and the gateway is reconciled."
+                )
+            _open_exception(
+                ExceptionKind.UNMATCHED_LINE,
+                line=line,
+                detail=f"Bank credit of {line.amount} OMR ({line.reference}) for gateway batch {batch.batch_id} "
+                f"({batch.net} OMR net), {why}",
+            )
+        elif same_reference is not None:
             _open_exception(
                 ExceptionKind.AMOUNT_MISMATCH,
                 line=line,
@@ -222,7 +308,9 @@ def _gateway(day: dt.date, run: ReconciliationRun) -> tuple[int, Decimal]:
     settled = _settle_batches(day, run)
     matching.write_matches(batch_settlements=True)
     for line in StatementLine.objects.filter(source=Source.GATEWAY, booking_date=day, status=LineStatus.UNMATCHED):
-        if not line.exceptions.exists():
+        if line.is_reversal and not line.exceptions.exists():
+            _explain_refund(line)
+        elif not line.exceptions.exists():
             _open_exception(
                 ExceptionKind.UNMATCHED_LINE,
                 line=line,
@@ -230,6 +318,30 @@ def _gateway(day: dt.date, run: ReconciliationRun) -> tuple[int, Decimal]:
             )
     _flag_missing_entries(day, Source.GATEWAY, EntryKind.ONLINE_TOPUP, clearing)
     return matched, settled
+
+
+def _explain_refund(line: StatementLine) -> None:
+    """A gateway ``REFUND``: the gateway gave (part of) a card payment back to the card. It matches nothing.
+
+    The ledger has no entry for it: its refunds (design §4, the reverse of a payment, pointing at it) are of
+    fee payments, and nothing reverses an online top-up, whose wallet therefore still holds the money. So the
+    line is left to finance as an unmatched_line exception suggesting the top-up it refunds (same reference).
+    It does not hold its batch: the batch's totals already net it (net = gross - fees - refunds), so the
+    batch settles at what the bank received, and the refund's gross stays in gateway clearing, explained by
+    this exception, until finance takes it back from the wallet (an adjustment against the wallet's account)
+    or writes it off; either posts the line's (negative) gross through gateway clearing, which squares it.
+    """
+    refunded = (
+        Entry.objects.filter(reference=line.reference, kind=EntryKind.ONLINE_TOPUP).first() if line.reference else None
+    )
+    what = f"top-up {line.reference}" if refunded else f"{line.reference or 'a payment'}, which is not in the ledger"
+    _open_exception(
+        ExceptionKind.UNMATCHED_LINE,
+        line=line,
+        detail=f"The gateway refunded {abs(line.gross or line.amount)} OMR of {what} to the card; the ledger holds "
+        "no refund of it. Take it back from the wallet (an adjustment against its account) or write it off.",
+        suggestions=[str(refunded.pk)] if refunded else [],
+    )
 
 
 def _settle_batches(day: dt.date, run: ReconciliationRun) -> Decimal:
@@ -274,6 +386,7 @@ def _settle_batches(day: dt.date, run: ReconciliationRun) -> Decimal:
         return ZERO
     GatewayBatch.objects.bulk_update(settled, ["settlement_entry", "bank_line"], batch_size=500)
     StatementLine.objects.bulk_update(paid_lines, ["status", "matched_entry", "settled_entry"], batch_size=500)
+    _close_explained_by_batches(settled)
     # Lines accounted for before this run (matched earlier, or resolved by finance without an entry of their
     # own); the lines matched in this run are settled as their matches are written.
     entry_of_batch = GatewayBatch.objects.filter(batch_id=OuterRef("batch_id")).values("settlement_entry_id")[:1]
@@ -287,26 +400,74 @@ def _settle_batches(day: dt.date, run: ReconciliationRun) -> Decimal:
     return sum((batch.net for batch in settled), ZERO)
 
 
+#: Exceptions a bank credit may carry from before the gateway batch it pays was known (or could settle).
+EXPLAINED_BY_A_BATCH = (ExceptionKind.UNMATCHED_LINE, ExceptionKind.AMBIGUOUS_LINE)
+
+
 def _bank_credits(references: set[str]) -> dict[str, StatementLine]:
-    """The first open bank line (by id) carrying each of ``references``: the credits that pay batches."""
+    """The first bank line (by id) carrying each of ``references`` that may pay a batch: the credits.
+
+    A line still unmatched, or one whose only exceptions are open ones the batch explains: the bank
+    statement was reconciled before the gateway report arrived, or while the batch waited for its
+    transactions. Not a line finance is resolving, nor one already found to differ from its batch.
+    """
     found: dict[str, StatementLine] = {}
     wanted = sorted(references)
+    held = ReconException.objects.filter(line_id=OuterRef("pk")).exclude(
+        status=ExceptionStatus.OPEN, kind__in=EXPLAINED_BY_A_BATCH
+    )
     for start in range(0, len(wanted), 500):
         lines = StatementLine.objects.filter(
-            source=Source.BANK, status=LineStatus.UNMATCHED, reference__in=wanted[start : start + 500]
+            ~Exists(held),
+            source=Source.BANK,
+            status__in=[LineStatus.UNMATCHED, LineStatus.EXCEPTION],
+            reference__in=wanted[start : start + 500],
         )
         for line in lines.order_by("id"):
             found.setdefault(line.reference, line)
     return found
 
 
+def _close_explained_by_batches(settled: list[GatewayBatch]) -> None:
+    """The batches just settled explain what was open about them: an exception on the credit that paid one
+    (from a bank run before the batch was known or could settle), and one saying a batch was not paid into
+    the bank (it was, late). Resolved, with a note saying so. One query when there is nothing to close.
+    """
+    by_line = {batch.bank_line_id: batch for batch in settled}
+    by_batch = {batch.pk: batch for batch in settled}
+    now, closed = timezone.now(), []
+    for start in range(0, len(settled), 500):
+        part = settled[start : start + 500]
+        stale = ReconException.objects.filter(
+            Q(line_id__in=[batch.bank_line_id for batch in part])
+            | Q(kind=ExceptionKind.BATCH_MISMATCH, line__isnull=True, batch_id__in=[batch.pk for batch in part]),
+            status=ExceptionStatus.OPEN,
+        )
+        for exception in stale:
+            batch = by_line.get(exception.line_id) or by_batch[exception.batch_id]
+            note = (
+                f" | Resolved: gateway batch {batch.batch_id} ({batch.net} OMR net) was settled against "
+                f"bank line {batch.bank_line.position} ({batch.bank_line.reference}), which explains it."
+            )
+            exception.status, exception.resolved_at = ExceptionStatus.RESOLVED, now
+            exception.detail = exception.detail[: 500 - len(note)] + note
+            closed.append(exception)
+    ReconException.objects.bulk_update(closed, ["status", "resolved_at", "detail"], batch_size=500)
+
+
 def _post_batch_settlement(batch: GatewayBatch) -> Entry:
+    """Bank (net) + gateway fee expense (fee) -> gateway clearing (gross), the batch's totals: a refund is in
+    them already (a negative gross), so the net paid is gross - fees - refunds. A zero total has no leg.
+    """
     legs = [
-        ledger.Leg(system_account(SystemAccount.BANK), batch.net),
-        ledger.Leg(system_account(SystemAccount.GATEWAY_CLEARING), -batch.gross),
+        ledger.Leg(system_account(code), amount)
+        for code, amount in (
+            (SystemAccount.BANK, batch.net),
+            (SystemAccount.GATEWAY_CLEARING, -batch.gross),
+            (SystemAccount.GATEWAY_FEE_EXPENSE, batch.fee),
+        )
+        if amount
     ]
-    if batch.fee:
-        legs.append(ledger.Leg(system_account(SystemAccount.GATEWAY_FEE_EXPENSE), batch.fee))
     return ledger.post(
         kind=EntryKind.SETTLEMENT,
         legs=legs,
@@ -377,6 +538,7 @@ def _open_exception(
             "entry": entry,
             "batch": batch,
             "suggestions": suggestions or [],
+            "owner": lambda: ReconException.default_owner(source or (line.source if line else Source.GATEWAY)),
         },
     )
     if line is not None and line.status == LineStatus.UNMATCHED:

@@ -1,4 +1,5 @@
-"""Finance resolves reconciliation exceptions under maker-checker: one proposes, another approves.
+"""Finance owns and resolves reconciliation exceptions: assigns them to one another, and resolves them under
+maker-checker: one proposes, another approves.
 
 Approving applies the resolution in the same transaction: a manual match (the line is that ledger entry;
 a bank top-up is then settled), a write-off to suspense (the bank holds money nobody has claimed yet), or
@@ -27,12 +28,35 @@ from .models import (
     ResolutionStatus,
     Source,
     StatementLine,
+    finance_users,
 )
 
 
 def _require_finance(actor: AbstractBaseUser) -> None:
     if not has_role(actor, Role.FINANCE):
         raise Forbidden("Only finance resolves reconciliation exceptions.")
+
+
+def assign(*, exception: ReconException, assignee: AbstractBaseUser, actor: AbstractBaseUser) -> ReconException:
+    """Give an exception to a finance user (or take it: ``assignee`` is ``actor``), keeping who did and when.
+
+    Refused, writing nothing: an actor without the finance role, an assignee who is not an active finance user
+    (``models.finance_users``), and a resolved exception. An exception already theirs is left as it is.
+    """
+    if not has_role(actor, Role.FINANCE):
+        raise Forbidden("Only finance assigns reconciliation exceptions.")
+    if assignee is None:
+        raise InvalidRequest("Name the finance user the exception is assigned to.")
+    if not finance_users().filter(pk=assignee.pk).exists():
+        raise InvalidRequest(f"{assignee} is not an active finance user: exceptions are assigned to finance only.")
+    with transaction.atomic():
+        locked = ReconException.objects.select_for_update().get(pk=exception.pk)
+        if locked.status == ExceptionStatus.RESOLVED:
+            raise InvalidTransition(f"Exception {locked.pk} is resolved: it is not reassigned.")
+        if locked.owner_id != assignee.pk:
+            locked.owner, locked.assigned_by, locked.assigned_at = assignee, actor, timezone.now()
+            locked.save(update_fields=["owner", "assigned_by", "assigned_at"])
+    return locked
 
 
 def propose(
@@ -68,8 +92,10 @@ def propose(
             note=note.strip()[:500],
             proposed_by=actor,
         )
-        locked.status, locked.owner = ExceptionStatus.PROPOSED, locked.owner or actor
-        locked.save(update_fields=["status", "owner"])
+        if locked.owner_id is None:  # the maker takes an unassigned exception
+            locked.owner, locked.assigned_by, locked.assigned_at = actor, actor, timezone.now()
+        locked.status = ExceptionStatus.PROPOSED
+        locked.save(update_fields=["status", "owner", "assigned_by", "assigned_at"])
     return resolution
 
 

@@ -9,9 +9,10 @@ separated, a header row, then one record per row::
     BATCH,B20250115-01,GWPAYOUT-0001,,2025-01-16,5.000,0.150,4.850,OMR
 
 - ``TXN``: one card payment (a top-up). ``reference`` is ours (the top-up's), ``partner_txn_id`` the
-  gateway's; ``gross`` > 0 is what the card paid, ``fee`` >= 0 what the gateway keeps, ``net = gross - fee``.
-- ``REFUND``: a card payment given back: ``gross`` < 0, ``net = gross - fee`` (the fee the gateway charges or
-  returns for it, either sign).
+  gateway's, one per transaction; ``gross`` > 0 is what the card paid, ``fee`` >= 0 what the gateway keeps,
+  ``net = gross - fee``.
+- ``REFUND``: a card payment given back, with its own ``partner_txn_id``: ``gross`` < 0, ``net = gross - fee``
+  (the fee the gateway charges or returns for it, either sign).
 - ``BATCH``: the payout that closes a batch: the gateway pays ``net`` to our bank account on
   ``transaction_date``, with ``reference`` on the bank statement line. Its ``gross``, ``fee`` and ``net`` are
   the totals of the batch's ``TXN``/``REFUND`` rows, which all come before it.
@@ -25,8 +26,18 @@ Refused (``ParseError`` at ``line N``): a wrong header, a row with the wrong num
 record type, a bad amount or date, another currency, ``net != gross - fee``, a payment with a gross that is
 not positive (a refund: not negative), a row for a batch already paid out, a second ``BATCH`` for one batch,
 a ``BATCH`` whose totals differ from its rows' (or that has no rows), rows whose batch is never paid out, an
-empty file. A repeated ``partner_txn_id`` is not looked for here (it would take memory that grows with the
-file); the database's unique constraint refuses it.
+empty file. A ``TXN``/``REFUND`` row whose ``partner_txn_id`` an earlier row of the file already has (the
+gateway reported one transaction twice) is refused by the import, not here: remembering every id would make
+the parser's memory grow with the file, so ``settlements.importing`` asks the database once the lines are
+stored, in the same transaction, and names both lines.
+
+Across files nothing refuses a repeated ``partner_txn_id``: statement lines carry no unique key (see the
+README's decision on line keys; the unique ``partner_txn_id`` of ``topups.OnlineTopup`` guards the partner's
+callbacks, not its statements). A transaction reported again in another file is imported but never matched
+twice: a ledger entry is matched to one line, and a reference on two open lines matches neither
+(``settlements.matching``). Reported after the first line was matched, the repeat becomes an exception and
+its batch waits for finance; reported before, both lines do and both batches wait. (A whole batch reported
+again is refused at import: ``batch_id`` is unique.)
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 
@@ -208,3 +210,94 @@ def test_writing_the_pairs_says_how_many_lines_it_wrote():
         a.reference,
         b.reference,
     }
+
+
+@pytest.mark.parametrize("first", [0, 1], ids=["earlier day first", "later day first"])
+def test_lines_of_two_days_competing_for_one_entry_are_ambiguous_whichever_day_runs_first(first):
+    """The entry's window holds both lines: matching it to the line of the day run first would be a guess."""
+    day = today()
+    only = paid_online("bank", "4.000")
+    days = [day, day + dt.timedelta(days=1)]
+    for booked in days:
+        statement("bank", booked, [{"amount": "4.000", "description": "TRANSFER"}])
+    for booked in (days[first], days[1 - first]):
+        reconcile_day(day=booked, source="bank")
+    lines = StatementLine.objects.all()
+    assert {(line.status, line.matched_entry_id) for line in lines} == {(LineStatus.EXCEPTION, None)}
+    ambiguous = ReconException.objects.filter(kind=ExceptionKind.AMBIGUOUS_LINE)
+    assert sorted(ambiguous.values_list("line__booking_date", flat=True)) == days
+    assert {tuple(exception.suggestions) for exception in ambiguous} == {(str(only.entry_id),)}
+    assert balance(system("bank_clearing")) == D("4.000")
+    assert verify().ok
+
+
+def test_a_line_whose_reference_names_another_entry_competes_for_no_amount():
+    """A line whose reference is in the ledger is that entry's (or an amount mismatch): no rival to a line
+    looking for an entry of the same amount."""
+    day = today()
+    only, other = paid_online("bank", "4.000"), paid_online("bank", "9.000")
+    statement(
+        "bank",
+        day,
+        [{"amount": "4.000", "description": "TRANSFER"}, {"amount": "4.000", "reference": other.reference}],
+    )
+    reconcile_day(day=day, source="bank")
+    assert StatementLine.objects.get(description="TRANSFER").matched_entry_id == only.entry_id
+    mismatch = ReconException.objects.get(line__reference=other.reference)
+    assert mismatch.kind == ExceptionKind.AMOUNT_MISMATCH
+
+
+def test_a_refund_is_no_second_line_of_its_payments_reference_and_pairs_with_nothing():
+    day = today()
+    a = paid_online("card", "20.000")
+    statement(
+        "gateway",
+        day,
+        [
+            {"amount": "19.600", "gross": D("20.000"), "fee": D("0.400"), "reference": a.reference, "batch_id": "B-4"},
+            {
+                "amount": "-20.000",
+                "gross": D("-20.000"),
+                "fee": D("0.000"),
+                "reference": a.reference,
+                "batch_id": "B-4",
+                "is_reversal": True,
+            },
+        ],
+    )
+    clearing = system_account_id(SystemAccount.GATEWAY_CLEARING)
+    paired = matching.find_reference_matches(
+        day, Source.GATEWAY, kinds=(EntryKind.ONLINE_TOPUP,), accounts=(clearing,), amount_column="gross"
+    )
+    assert (paired, matching.write_matches()) == (1, 1)
+    payment = StatementLine.objects.get(is_reversal=False)
+    assert (payment.status, payment.matched_entry_id) == (LineStatus.MATCHED, a.entry_id)
+    assert StatementLine.objects.get(is_reversal=True).status == LineStatus.UNMATCHED
+
+
+def test_a_batch_waits_for_its_payments_not_for_its_refunds():
+    day = today()
+    a = paid_online("card", "20.000")
+    statement(
+        "gateway",
+        day,
+        [
+            {"amount": "19.600", "gross": D("20.000"), "fee": D("0.400"), "reference": a.reference, "batch_id": "B-6"},
+            {
+                "amount": "-5.000",
+                "gross": D("-5.000"),
+                "fee": D("0.000"),
+                "reference": "OT-REFUNDED-ELSEWHERE",
+                "batch_id": "B-6",
+                "is_reversal": True,
+            },
+        ],
+        batches=[{"batch_id": "B-6", "gross": D("15.000"), "fee": D("0.400"), "net": D("14.600")}],
+    )
+    batch = GatewayBatch.objects.get(batch_id="B-6")
+    clearing = system_account_id(SystemAccount.GATEWAY_CLEARING)
+    matching.find_reference_matches(
+        day, Source.GATEWAY, kinds=(EntryKind.ONLINE_TOPUP,), accounts=(clearing,), amount_column="gross"
+    )
+    assert matching.batches_accounted_for(day) == [batch.pk]
+    matching.write_matches()

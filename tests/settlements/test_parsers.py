@@ -665,6 +665,38 @@ def test_camt053_of_200000_lines_streams_in_flat_memory(tmp_path):
     assert result["rise_mb"] < MAX_RISE_MB
 
 
+def write_lean_mt940(path: Path, lines: int) -> Decimal:
+    """One statement of ``lines`` credits, each a :61: line and its :86: details, as the banks send them."""
+    total = sum(amount_for(n) for n in range(1, lines + 1))
+
+    def swift(amount: Decimal) -> str:
+        return f"{amount:.3f}".replace(".", ",")
+
+    with path.open("w") as out:
+        out.write(":20:STMT200K\n:25:0312004567890011\n:28C:00001/1\n:60F:C250114OMR0,000\n")
+        for start in range(1, lines + 1, 5_000):
+            out.write(
+                "".join(
+                    f":61:2501150115C{swift(amount_for(n))}NTRF{reference_for(n)}//{bank_reference_for(n)}\n"
+                    f":86:e-Rial top-up {reference_for(n)}\n"
+                    for n in range(start, min(start + 5_000, lines + 1))
+                )
+            )
+        out.write(f":62F:C250115OMR{swift(total)}\n-\n")
+    return total
+
+
+def test_mt940_of_200000_lines_streams_in_flat_memory(tmp_path):
+    path = tmp_path / "mt940-200k.sta"
+    total = write_lean_mt940(path, STREAM_LINES)
+    assert path.stat().st_size > 15_000_000
+    result = measure("mt940", path)
+    report("mt940", result)
+    assert result["lines"] == STREAM_LINES
+    assert D(result["closing"]) == total
+    assert result["rise_mb"] < MAX_RISE_MB
+
+
 def test_gateway_csv_of_200000_lines_streams_in_flat_memory(tmp_path):
     path = tmp_path / "gateway-200k.csv"
     with path.open("wb") as out:

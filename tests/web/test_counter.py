@@ -697,3 +697,19 @@ def test_the_language_switch_returns_to_the_same_page(counter):
     response = counter.post("/counter/language/", {"language": "ar", "next": SESSION})
     assert response.status_code == 302 and response["Location"] == SESSION
     assert '<html lang="ar" dir="rtl">' in counter.get(SESSION).content.decode()
+
+
+def test_an_external_agent_sees_its_float_and_how_to_replenish_it(counter, office):
+    page = counter.get("/counter/")
+    html = page.content.decode()
+    assert 'data-testid="float-balance">100.000<' in html and 'data-testid="float-available">100.000<' in html
+    assert f'data-testid="float-reference">{office.cash_account.code}<' in html
+    arabic = text_of(counter.get("/counter/", HTTP_ACCEPT_LANGUAGE="ar"))
+    assert "رصيدك المسبق الدفع" in arabic and office.cash_account.code in arabic
+
+
+def test_an_internal_office_has_no_float_card(client):
+    internal = make_cashier(make_office("internal"))
+    open_for(internal)
+    html = at_counter(client, internal).get("/counter/").content.decode()
+    assert 'data-testid="float"' not in html
