@@ -26,10 +26,12 @@ from django.utils.translation import ngettext
 
 from erial.backoffice import BackOfficeAdmin, EditableBackOfficeAdmin, choice_filter, column, is_back_office
 from erial.errors import DomainError
-from erial.money import format_amount, is_exact
+from erial.money import format_amount, is_exact, parse_amount
 from erial.roles import Role, has_role
+from erial.text import western_digits
 
-from . import corrections, services
+from . import corrections, deposits, services
+from .forms import AMOUNT_HELP
 from .models import (
     Cashier,
     CashierSession,
@@ -78,6 +80,8 @@ CORRECTION_LABELS = {
 
 class LifecycleForm(helpers.ActionForm):
     reason = forms.CharField(label=_("Reason"), required=False, max_length=100)
+    deposit_amount = forms.CharField(label=_("Cash deposit (OMR)"), required=False, max_length=24)
+    slip_reference = forms.CharField(label=_("Bank slip reference"), required=False, max_length=64)
 
 
 #: admin action -> the service that moves an office through its lifecycle
@@ -102,7 +106,7 @@ class OfficeAdmin(BackOfficeAdmin):
     search_fields = ("code", "name_en", "name_ar", "wilayat")
     list_select_related = ("cash_account__cached_balance",)
     action_form = LifecycleForm
-    actions = ["activate", "suspend", "reinstate", "terminate"]
+    actions = ["activate", "suspend", "reinstate", "terminate", "record_cash_deposit"]
     labels = {
         "code": _("Code"),
         "name_en": _("Name in English"),
@@ -154,6 +158,37 @@ class OfficeAdmin(BackOfficeAdmin):
     @admin.action(description=_("Terminate (only when nothing is owed)"), permissions=["lifecycle"])
     def terminate(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._move(request, queryset, "terminate")
+
+    def has_deposit_permission(self, request: HttpRequest) -> bool:
+        return is_back_office(request.user) and has_role(request.user, Role.FINANCE)
+
+    @admin.action(description=_("Record a cash deposit at the bank (amount and slip above)"), permissions=["deposit"])
+    def record_cash_deposit(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """One internal office's cash paid into the bank, from the bank's slip (``agents.deposits``)."""
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose one office: a deposit slip is for one office."), messages.ERROR)
+            return
+        raw, slip = request.POST.get("deposit_amount", ""), request.POST.get("slip_reference", "")
+        office = queryset.get()
+        try:
+            amount = parse_amount(western_digits(raw))
+        except DomainError:
+            self.message_user(request, str(AMOUNT_HELP), messages.ERROR)
+            return
+        # One key per office, slip and amount: the page sent twice records the deposit once.
+        key = f"admin:{office.code}:{slip.strip()}:{format_amount(amount)}"
+        done = self.through_service(
+            request,
+            [office],
+            lambda office: deposits.record_cash_deposit(
+                office=office, amount=amount, slip_reference=slip, actor=request.user, idempotency_key=key
+            ),
+        )
+        if done:
+            message = _("Cash deposit of %(amount)s OMR recorded for %(office)s: the bank statement will confirm it.")
+            self.message_user(
+                request, message % {"amount": format_amount(amount), "office": office.code}, messages.SUCCESS
+            )
 
 
 class CashierAddForm(forms.ModelForm):

@@ -101,7 +101,7 @@ def _bank(day: dt.date, run: ReconciliationRun) -> tuple[int, Decimal]:
     matched = matching.find_reference_matches(
         day,
         Source.BANK,
-        kinds=(EntryKind.ONLINE_TOPUP, EntryKind.FLOAT_DEPOSIT),
+        kinds=(EntryKind.ONLINE_TOPUP, EntryKind.FLOAT_DEPOSIT, EntryKind.CASH_DEPOSIT),
         accounts=(bank, clearing),
         amount_column="amount",
     )
@@ -109,9 +109,10 @@ def _bank(day: dt.date, run: ReconciliationRun) -> tuple[int, Decimal]:
     replenished, replenished_amount = floats.replenish_floats(day)
     matched += replenished
     matched += _match_on_amount(day, accounts=(bank, clearing))
-    settled = _settle_bank_topups(day, run, clearing) + replenished_amount
+    settled = _settle_bank_topups(day, run, clearing) + replenished_amount + _settle_cash_deposits(day, run)
     _explain_bank_lines(day)
     _flag_missing_entries(day, Source.BANK, EntryKind.ONLINE_TOPUP, clearing)
+    _flag_missing_entries(day, Source.BANK, EntryKind.CASH_DEPOSIT, clearing)
     _flag_missing_entries(day, Source.BANK, EntryKind.FLOAT_DEPOSIT, bank)
     return matched, settled
 
@@ -122,7 +123,7 @@ def _candidates(line: StatementLine, accounts: tuple[int, ...]) -> list[Entry]:
         ~Exists(StatementLine.objects.filter(matched_entry_id=OuterRef("entry_id"))),
         account_id__in=accounts,
         amount=line.amount,
-        entry__kind__in=[EntryKind.ONLINE_TOPUP, EntryKind.FLOAT_DEPOSIT],
+        entry__kind__in=[EntryKind.ONLINE_TOPUP, EntryKind.FLOAT_DEPOSIT, EntryKind.CASH_DEPOSIT],
         entry__business_day__gte=since,
         entry__business_day__lte=line.booking_date,
     )
@@ -248,6 +249,35 @@ def _settle_bank_topups(day: dt.date, run: ReconciliationRun, clearing: int) -> 
     )
     lines.update(settled_entry=entry)
     matching.write_matches(settlement_for_kind=(EntryKind.ONLINE_TOPUP, entry.pk))
+    return total
+
+
+def _settle_cash_deposits(day: dt.date, run: ReconciliationRun) -> Decimal:
+    """Offices' cash deposits the bank's statement shows (matched above, written by ``_settle_bank_topups``) leave
+    bank clearing for the bank: one settlement entry for the day's new ones (design.md §4)."""
+    lines = StatementLine.objects.filter(
+        source=Source.BANK,
+        booking_date=day,
+        status=LineStatus.MATCHED,
+        settled_entry__isnull=True,
+        matched_entry__kind=EntryKind.CASH_DEPOSIT,
+    )
+    total = lines.aggregate(total=Sum("amount"))["total"] or ZERO
+    if not total:
+        return ZERO
+    entry = ledger.post(
+        kind=EntryKind.SETTLEMENT,
+        legs=[
+            ledger.Leg(system_account(SystemAccount.BANK), total),
+            ledger.Leg(system_account(SystemAccount.BANK_CLEARING), -total),
+        ],
+        idempotency_key=f"settle:bank-cash:{day}:{run.attempts}",
+        scope="settlements",
+        reference=f"BANK-CASH-{day}",
+        memo=f"Bank statement {day}: offices' cash deposits settled",
+        metadata={"business_day": str(day)},
+    )
+    lines.update(settled_entry=entry)
     return total
 
 
