@@ -128,18 +128,19 @@ def entry_not_pending(entries: QuerySet) -> QuerySet:
     return entries.extra(where=[f"NOT EXISTS (SELECT 1 FROM {TABLE} AS pm WHERE pm.entry_id = ledger_entry.id)"])
 
 
-def write_matches(*, settlement_for_kind: tuple[str, uuid.UUID] | None = None, batch_settlements: bool = False) -> int:
+def write_matches(*, settlement_for_kind: dict[str, uuid.UUID] | None = None, batch_settlements: bool = False) -> int:
     """Write the pending pairs to their lines in one UPDATE, then drop the table.
 
-    ``settlement_for_kind=(kind, entry_id)``: lines matched to entries of ``kind`` are settled by that entry
-    (the bank's one settlement of the day's top-ups). ``batch_settlements``: each gateway line is settled by
-    its batch's settlement entry, if the batch was settled.
+    ``settlement_for_kind={kind: entry_id}``: lines matched to entries of ``kind`` are settled by that entry
+    (the bank's one settlement of the day's top-ups, one of its offices' cash deposits). ``batch_settlements``:
+    each gateway line is settled by its batch's settlement entry, if the batch was settled.
     """
     params: list[object] = [LineStatus.MATCHED]
-    if settlement_for_kind is not None:
-        settled = "CASE WHEN pm.kind = %s THEN %s ELSE l.settled_entry_id END"
-        kind, entry_id = settlement_for_kind
-        params += [kind, Entry._meta.pk.get_db_prep_value(entry_id, connection)]
+    if settlement_for_kind:
+        whens = " ".join("WHEN %s THEN %s" for _ in settlement_for_kind)
+        settled = f"CASE pm.kind {whens} ELSE l.settled_entry_id END"
+        for kind, entry_id in settlement_for_kind.items():
+            params += [kind, Entry._meta.pk.get_db_prep_value(entry_id, connection)]
         joins = ""
     elif batch_settlements:
         settled = "COALESCE(b.settlement_entry_id, l.settled_entry_id)"

@@ -109,7 +109,7 @@ def _bank(day: dt.date, run: ReconciliationRun) -> tuple[int, Decimal]:
     replenished, replenished_amount = floats.replenish_floats(day)
     matched += replenished
     matched += _match_on_amount(day, accounts=(bank, clearing))
-    settled = _settle_bank_topups(day, run, clearing) + replenished_amount + _settle_cash_deposits(day, run)
+    settled = _settle_bank_topups(day, run, clearing) + replenished_amount
     _explain_bank_lines(day)
     _flag_missing_entries(day, Source.BANK, EntryKind.ONLINE_TOPUP, clearing)
     _flag_missing_entries(day, Source.BANK, EntryKind.CASH_DEPOSIT, clearing)
@@ -220,65 +220,48 @@ def _reference_points_elsewhere(line: StatementLine) -> bool:
     return bool(line.reference) and Entry.objects.filter(reference=line.reference).exists()
 
 
+#: What the bank's statement settles out of bank clearing (bank -> bank clearing), one entry per kind and day.
+BANK_SETTLED = {
+    EntryKind.ONLINE_TOPUP: ("bank", "online top-ups"),
+    EntryKind.CASH_DEPOSIT: ("bank-cash", "offices' cash deposits"),
+}
+
+
 def _settle_bank_topups(day: dt.date, run: ReconciliationRun, clearing: int) -> Decimal:
-    """Matched bank top-ups leave bank clearing for the bank: one settlement entry for the day's new matches
-    (the pending reference matches and the lines matched otherwise), then the pending matches are written.
+    """Matched bank top-ups and offices' cash deposits leave bank clearing for the bank: one settlement entry per
+    kind for the day's new matches (the pending reference matches and the lines matched otherwise), then the
+    pending matches are written, each settled by its kind's entry.
     """
-    lines = StatementLine.objects.filter(
-        source=Source.BANK,
-        booking_date=day,
-        status=LineStatus.MATCHED,
-        settled_entry__isnull=True,
-        matched_entry__kind=EntryKind.ONLINE_TOPUP,
-    )
-    total = (lines.aggregate(total=Sum("amount"))["total"] or ZERO) + matching.pending_total(EntryKind.ONLINE_TOPUP)
-    if not total:
-        matching.write_matches()
-        return ZERO
-    entry = ledger.post(
-        kind=EntryKind.SETTLEMENT,
-        legs=[
-            ledger.Leg(system_account(SystemAccount.BANK), total),
-            ledger.Leg(system_account(SystemAccount.BANK_CLEARING), -total),
-        ],
-        idempotency_key=f"settle:bank:{day}:{run.attempts}",
-        scope="settlements",
-        reference=f"BANK-{day}",
-        memo=f"Bank statement {day}: online top-ups settled",
-        metadata={"business_day": str(day)},
-    )
-    lines.update(settled_entry=entry)
-    matching.write_matches(settlement_for_kind=(EntryKind.ONLINE_TOPUP, entry.pk))
-    return total
-
-
-def _settle_cash_deposits(day: dt.date, run: ReconciliationRun) -> Decimal:
-    """Offices' cash deposits the bank's statement shows (matched above, written by ``_settle_bank_topups``) leave
-    bank clearing for the bank: one settlement entry for the day's new ones (design.md §4)."""
-    lines = StatementLine.objects.filter(
-        source=Source.BANK,
-        booking_date=day,
-        status=LineStatus.MATCHED,
-        settled_entry__isnull=True,
-        matched_entry__kind=EntryKind.CASH_DEPOSIT,
-    )
-    total = lines.aggregate(total=Sum("amount"))["total"] or ZERO
-    if not total:
-        return ZERO
-    entry = ledger.post(
-        kind=EntryKind.SETTLEMENT,
-        legs=[
-            ledger.Leg(system_account(SystemAccount.BANK), total),
-            ledger.Leg(system_account(SystemAccount.BANK_CLEARING), -total),
-        ],
-        idempotency_key=f"settle:bank-cash:{day}:{run.attempts}",
-        scope="settlements",
-        reference=f"BANK-CASH-{day}",
-        memo=f"Bank statement {day}: offices' cash deposits settled",
-        metadata={"business_day": str(day)},
-    )
-    lines.update(settled_entry=entry)
-    return total
+    settled_by: dict[str, object] = {}
+    settled = ZERO
+    for kind, (key, what) in BANK_SETTLED.items():
+        lines = StatementLine.objects.filter(
+            source=Source.BANK,
+            booking_date=day,
+            status=LineStatus.MATCHED,
+            settled_entry__isnull=True,
+            matched_entry__kind=kind,
+        )
+        total = (lines.aggregate(total=Sum("amount"))["total"] or ZERO) + matching.pending_total(kind)
+        if not total:
+            continue
+        entry = ledger.post(
+            kind=EntryKind.SETTLEMENT,
+            legs=[
+                ledger.Leg(system_account(SystemAccount.BANK), total),
+                ledger.Leg(system_account(SystemAccount.BANK_CLEARING), -total),
+            ],
+            idempotency_key=f"settle:{key}:{day}:{run.attempts}",
+            scope="settlements",
+            reference=f"{key.upper()}-{day}",
+            memo=f"Bank statement {day}: {what} settled",
+            metadata={"business_day": str(day)},
+        )
+        lines.update(settled_entry=entry)
+        settled_by[kind] = entry.pk
+        settled += total
+    matching.write_matches(settlement_for_kind=settled_by)
+    return settled
 
 
 def _explain_bank_lines(day: dt.date) -> None:
