@@ -68,10 +68,14 @@ class OfficeCreate(APIView):
 class OfficeDetail(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="An office, its status and its float or drawer")
     def get(self, request: Request, code: str) -> Response:
-        office = office_or_404(code)
-        own = has_role(request.user, Role.AGENT) and Cashier.objects.filter(user=request.user, office=office).exists()
+        # Checked on the code before the lookup: an agent learns nothing of other offices, not even whether a
+        # code exists (403 either way).
+        own = (
+            has_role(request.user, Role.AGENT) and Cashier.objects.filter(user=request.user, office__code=code).exists()
+        )
         if not (own or has_role(request.user, Role.ADMIN, Role.FINANCE)):
             raise Forbidden("An agent sees only its own office.")
+        office = office_or_404(code)
         data = OfficeOut(office).data
         cash = office.cash_account.cached_balance
         data["float" if office.is_external else "cash_drawer"] = f"{cash.balance:.3f}"
@@ -163,10 +167,10 @@ class OfficeDayReport(APIView):
         summary="An office's business day: sessions, top-ups, voids, commission",
     )
     def get(self, request: Request, code: str) -> Response:
-        office = office_or_404(code)
-        own = Cashier.objects.filter(user=request.user, office=office, is_supervisor=True).exists()
-        if not (own or has_role(request.user, Role.ADMIN, Role.FINANCE)):
+        own = Cashier.objects.filter(user=request.user, office__code=code, is_supervisor=True).exists()
+        if not (own or has_role(request.user, Role.ADMIN, Role.FINANCE)):  # before the lookup, as OfficeDetail
             raise Forbidden("The day report is for the office's supervisor and finance.")
+        office = office_or_404(code)
         return Response(selectors.office_day_report(office, day_report_day(request)))
 
 

@@ -36,12 +36,14 @@ def office_for(request: Request, code: str) -> Office:
     (the rule of the JSON day report in agents.api: a cashier does not see the other cashiers' takings)."""
     if not has_role(request.user, Role.AGENT, Role.FINANCE, Role.ADMIN):
         raise Forbidden("Office reports are for finance, admin and the office's own supervisor.")
-    office = office_or_404(code)
-    if has_role(request.user, Role.FINANCE, Role.ADMIN):
-        return office
-    if not Cashier.objects.filter(user=request.user, office=office, is_supervisor=True).exists():
+    # The supervisor's right is checked on the code before the office is looked up: an agent learns nothing
+    # of other offices, not even whether a code exists (403 either way).
+    if (
+        not has_role(request.user, Role.FINANCE, Role.ADMIN)
+        and not Cashier.objects.filter(user=request.user, office__code=code, is_supervisor=True).exists()
+    ):
         raise Forbidden("Office reports are for the office's own supervisor, finance and admin.")
-    return office
+    return office_or_404(code)
 
 
 def only(request: Request, allowed: frozenset[str]) -> None:

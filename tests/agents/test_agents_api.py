@@ -244,3 +244,21 @@ def test_office_day_report_for_supervisor_and_finance():
     assert_problem(client.get(f"/api/v1/offices/{office.code}/day-report/"), 403, "forbidden")
     finance = client_for(make_user(Role.FINANCE))
     assert_problem(finance.get(f"/api/v1/offices/{office.code}/day-report/?date=2999-01-01"), 400, "invalid_request")
+
+
+def test_an_agent_learns_nothing_of_other_offices_not_even_whether_a_code_exists():
+    """403 for another office's code whether or not it exists: the right is checked before the lookup."""
+    mine, theirs = make_office("internal"), make_office("internal")
+    cashier = make_cashier(mine, supervisor=True)
+    client = client_for(cashier.user)
+    for code in (theirs.code, "NO-SUCH-OFFICE"):
+        for url in (
+            f"/api/v1/offices/{code}/",
+            f"/api/v1/offices/{code}/day-report/",
+            f"/api/v1/offices/{code}/day-report.pdf",
+            f"/api/v1/offices/{code}/statement/?from=2026-01-01&to=2026-01-31",
+        ):
+            assert_problem(client.get(url), 403, "forbidden")
+    assert client.get(f"/api/v1/offices/{mine.code}/").status_code == 200
+    finance = client_for(make_user(Role.FINANCE))
+    assert_problem(finance.get("/api/v1/offices/NO-SUCH-OFFICE/"), 404, "not_found")  # staff may know
