@@ -21,7 +21,7 @@ from erial.money import format_amount, is_exact
 from erial.roles import Role, has_role
 from ledger import services as ledger
 from ledger.chart import SystemAccount
-from ledger.models import Entry, EntryKind, IdempotencyKey
+from ledger.models import Entry, EntryKind
 from ledger.payments import system_account
 from ledger.selectors import balance
 
@@ -58,7 +58,7 @@ def record_cash_deposit(
     with transaction.atomic():
         locked = Office.objects.select_for_update().select_related("cash_account").get(pk=office.pk)  # one at a time
         scope = f"deposit:{locked.code}"
-        retried = IdempotencyKey.objects.filter(scope=scope, key=idempotency_key).exists()
+        retried = ledger.key_claimed(scope=scope, key=idempotency_key)
         held = balance(locked.cash_account)
         if amount > held and not retried:  # a retry is answered by post(): the same entry, or a conflict
             raise InsufficientFunds(

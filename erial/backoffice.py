@@ -64,19 +64,33 @@ def choice_filter(name: str, title: Promise, choices: Mapping[str, Promise]) -> 
     return ChoiceFilter
 
 
-class BackOfficeAdmin(admin.ModelAdmin):
+class BackOfficeRoleRequired:
+    """Mixed into a ModelAdmin whose own rules stand (read-only, add-only, history pages): every permission
+    also needs the back-office role, so a staff login handed a model permission by mistake still sees nothing."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_back_office(request.user) and super().has_module_permission(request)  # type: ignore[misc]
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_back_office(request.user) and super().has_view_permission(request, obj)  # type: ignore[misc]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return is_back_office(request.user) and super().has_add_permission(request, *args)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_back_office(request.user) and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return is_back_office(request.user) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+class BackOfficeAdmin(BackOfficeRoleRequired, admin.ModelAdmin):
     """Finance and admin staff only; read-only unless a subclass says otherwise.
 
     ``labels`` (field name -> translated label) name the fields on the detail page, read-only or not.
     """
 
     labels: Mapping[str, Promise] = {}
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_back_office(request.user) and super().has_module_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return is_back_office(request.user) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -117,37 +131,18 @@ class BackOfficeAdmin(admin.ModelAdmin):
         return done
 
 
-class BackOfficeRoleRequired:
-    """Mixed into a ModelAdmin whose own rules stand (read-only, add-only, history pages): every permission
-    also needs the back-office role, so a staff login handed a model permission by mistake still sees nothing."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_back_office(request.user) and super().has_module_permission(request)  # type: ignore[misc]
-
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return is_back_office(request.user) and super().has_view_permission(request, obj)  # type: ignore[misc]
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return is_back_office(request.user) and super().has_add_permission(request, *args)  # type: ignore[misc]
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return is_back_office(request.user) and super().has_change_permission(request, obj)  # type: ignore[misc]
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return is_back_office(request.user) and super().has_delete_permission(request, obj)  # type: ignore[misc]
-
-
 class EditableBackOfficeAdmin(BackOfficeAdmin):
-    """Back-office pages that add or change rows: Django's model permissions decide, within the role."""
+    """Back-office pages that add or change rows: Django's model permissions decide, within the role (the
+    mixin's rule, past ``BackOfficeAdmin``'s read-only one)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_back_office(request.user) and admin.ModelAdmin.has_add_permission(self, request)
+        return BackOfficeRoleRequired.has_add_permission(self, request)
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return is_back_office(request.user) and admin.ModelAdmin.has_change_permission(self, request, obj)
+        return BackOfficeRoleRequired.has_change_permission(self, request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return is_back_office(request.user) and admin.ModelAdmin.has_delete_permission(self, request, obj)
+        return BackOfficeRoleRequired.has_delete_permission(self, request, obj)
 
 
 # The admin is the municipality's back office, not "Django administration", in either language.

@@ -37,7 +37,17 @@ from erial.money import CURRENCY, format_amount, from_db, is_exact
 from . import post_function
 from .businessday import business_day_of
 from .ids import uuid7
-from .models import NORMAL_SIGN, Account, AccountBalance, AccountKind, Entry, EntryKind, OwnerKind, Posting
+from .models import (
+    NORMAL_SIGN,
+    Account,
+    AccountBalance,
+    AccountKind,
+    Entry,
+    EntryKind,
+    IdempotencyKey,
+    OwnerKind,
+    Posting,
+)
 
 ZERO = Decimal("0.000")
 MAX_KEY_LENGTH = 255
@@ -396,6 +406,20 @@ def _checked_legs(legs: Sequence[Leg]) -> list[Leg]:
 def request_fingerprint(*parts: Any) -> str:
     """A stable digest of what a caller asked for, to tell a retry from a different request."""
     return _fingerprint(*parts)
+
+
+def key_claimed(*, scope: str, key: str) -> bool:
+    """Whether ``key`` was claimed in ``scope`` already: a retry, for a caller that must know before it checks
+    what the first request changed (the balance a deposit took, the wallet a close closed)."""
+    return IdempotencyKey.objects.filter(scope=scope, key=key).exists()
+
+
+def claim_key(*, scope: str, key: str, fingerprint: str) -> bool:
+    """Claim ``key`` for a request that writes no entry (closing an empty wallet), so that a retry is known by
+    the same mechanism as a posting's; returns False if it was claimed already."""
+    _check_key(key, scope)
+    claimed, _rows = _claim_and_lock(scope, key, fingerprint, None, None)
+    return claimed
 
 
 def _fingerprint(*parts: Any) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from decimal import Decimal
 
@@ -11,7 +10,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from erial.errors import AlreadyExists, InvalidRequest, InvalidTransition, NotFound
@@ -28,7 +26,6 @@ from .models import (
     EntryKind,
     Holder,
     HolderType,
-    IdempotencyKey,
     OpeningChannel,
     OwnerKind,
     Wallet,
@@ -194,10 +191,6 @@ def unfreeze_wallet(*, wallet: Wallet, actor: AbstractBaseUser, reason: str) -> 
     return locked
 
 
-def _key_claimed(scope: str, key: str) -> bool:
-    return IdempotencyKey.objects.filter(scope=scope, key=key).exists()
-
-
 def close_wallet(*, wallet: Wallet, actor: AbstractBaseUser, reason: str, idempotency_key: str) -> Wallet:
     """Close a wallet for good. A remaining balance is first paid out to the holder (finance approves it
     by doing this): wallet -> payouts payable, settled to the holder's bank account outside the ledger.
@@ -205,18 +198,15 @@ def close_wallet(*, wallet: Wallet, actor: AbstractBaseUser, reason: str, idempo
     with transaction.atomic():
         locked = Wallet.objects.select_for_update().select_related("account").get(pk=wallet.pk)
         scope = f"close:{locked.number}"
-        if locked.status == WalletStatus.CLOSED and _key_claimed(scope, idempotency_key):
+        if locked.status == WalletStatus.CLOSED and services.key_claimed(scope=scope, key=idempotency_key):
             return locked  # a retry of the close that did it: the same answer, nothing more paid out
         if locked.status == WalletStatus.FROZEN:
             services.set_active(account=locked.account, active=True)  # the payout must be able to debit it
         remaining = balance(locked.account)
         if remaining <= 0:
             # No payout entry to hold the key: claim it alone, so a retry is recognised as this close.
-            IdempotencyKey.objects.create(
-                scope=scope,
-                key=idempotency_key,
-                fingerprint=hashlib.sha256(scope.encode()).hexdigest(),
-                created_at=timezone.now(),
+            services.claim_key(
+                scope=scope, key=idempotency_key, fingerprint=services.request_fingerprint("close", locked.number)
             )
         else:
             services.post(

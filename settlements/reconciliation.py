@@ -96,12 +96,17 @@ def reconcile_day(*, day: dt.date, source: Source | str) -> ReconciliationRun:
 # --- bank -------------------------------------------------------------------------------------------
 
 
+#: The ledger entries a bank line may be: online top-ups through the bank, agents' float deposits, offices' cash
+#: deposits (by reference, else by amount and date).
+BANK_KINDS = (EntryKind.ONLINE_TOPUP, EntryKind.FLOAT_DEPOSIT, EntryKind.CASH_DEPOSIT)
+
+
 def _bank(day: dt.date, run: ReconciliationRun) -> tuple[int, Decimal]:
     bank, clearing = system_account_id(SystemAccount.BANK), system_account_id(SystemAccount.BANK_CLEARING)
     matched = matching.find_reference_matches(
         day,
         Source.BANK,
-        kinds=(EntryKind.ONLINE_TOPUP, EntryKind.FLOAT_DEPOSIT, EntryKind.CASH_DEPOSIT),
+        kinds=BANK_KINDS,
         accounts=(bank, clearing),
         amount_column="amount",
     )
@@ -123,7 +128,7 @@ def _candidates(line: StatementLine, accounts: tuple[int, ...]) -> list[Entry]:
         ~Exists(StatementLine.objects.filter(matched_entry_id=OuterRef("entry_id"))),
         account_id__in=accounts,
         amount=line.amount,
-        entry__kind__in=[EntryKind.ONLINE_TOPUP, EntryKind.FLOAT_DEPOSIT, EntryKind.CASH_DEPOSIT],
+        entry__kind__in=BANK_KINDS,
         entry__business_day__gte=since,
         entry__business_day__lte=line.booking_date,
     )
@@ -541,17 +546,18 @@ def _open_exception(
 ) -> ReconException:
     """Record an exception once (a re-run finds the same one, not a second)."""
     lookup = {"kind": kind, "line": line} if line is not None else {"kind": kind, "entry": entry, "batch": batch}
+    source = source or (line.source if line else Source.GATEWAY)
     exception, _created = ReconException.objects.get_or_create(
         **lookup,
         defaults={
-            "source": source or (line.source if line else Source.GATEWAY),
+            "source": source,
             "detail": detail[:500],
             "business_day": business_day or (line.booking_date if line else timezone.localdate()),
             "amount": amount if amount is not None else (line.amount if line else ZERO),
             "entry": entry,
             "batch": batch,
             "suggestions": suggestions or [],
-            "owner": lambda: ReconException.default_owner(source or (line.source if line else Source.GATEWAY)),
+            "owner": lambda: ReconException.default_owner(source),
         },
     )
     if line is not None and line.status == LineStatus.UNMATCHED:

@@ -8,6 +8,8 @@ an adjusting entry against an account finance names.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -141,9 +143,8 @@ def _apply(resolution: Resolution, actor: AbstractBaseUser) -> Entry | None:
     key = f"resolution:{resolution.pk}"
     if resolution.action == ResolutionAction.MATCH:
         return _manual_match(line, resolution.entry, actor, key)
-    # Bank lines moved money in the bank; gateway lines in the gateway's clearing account, at their gross: the
-    # batch settlement takes each line's gross out of clearing (net to the bank, fee to expense).
-    amount = line.amount if line.source == Source.BANK else line.gross
+    # Bank lines moved money in the bank; gateway lines in the gateway's clearing account.
+    amount = _moved(line)
     side = SystemAccount.BANK if line.source == Source.BANK else SystemAccount.GATEWAY_CLEARING
     if resolution.action == ResolutionAction.WRITE_OFF:
         counter = system_account(SystemAccount.SUSPENSE)
@@ -164,12 +165,18 @@ def _apply(resolution: Resolution, actor: AbstractBaseUser) -> Entry | None:
     return entry
 
 
+def _moved(line: StatementLine) -> Decimal:
+    """What a line moved in the ledger's terms: a bank line its amount; a gateway line its gross, which the batch
+    settlement takes out of gateway clearing (net to the bank, fee to expense)."""
+    return line.amount if line.source == Source.BANK else line.gross
+
+
 def _manual_match(line: StatementLine, entry: Entry, actor: AbstractBaseUser, key: str) -> Entry | None:
     if StatementLine.objects.filter(matched_entry=entry).exclude(pk=line.pk).exists():
         raise InvalidRequest(f"Entry {entry.pk} is already matched to another statement line.")
     clearing = {Source.BANK: SystemAccount.BANK_CLEARING, Source.GATEWAY: SystemAccount.GATEWAY_CLEARING}[line.source]
     postings = {p.account.code: p.amount.amount for p in entry.postings.select_related("account")}
-    amount = line.amount if line.source == Source.BANK else line.gross
+    amount = _moved(line)
     if amount not in postings.values():
         raise InvalidRequest(f"Entry {entry.pk} does not move {amount} OMR: it cannot be this line.")
     line.status, line.matched_entry = LineStatus.MATCHED, entry

@@ -6,8 +6,8 @@ a ledger post with an idempotency key derived from our reference. The credit dra
 number, in the same transaction, so a completed top-up always has one (a CHECK in the database too).
 A wallet frozen or closed after its top-up started is refused the credit (422 ``account_inactive``, recorded
 for finance); the top-up stays open, so the partner's retry once the wallet is active again credits it.
-The customer may cancel a top-up not yet paid (``cancel``): it then credits nothing, and a partner's callback
-for it afterwards is refused and recorded like any for a top-up no longer pending.
+The customer may cancel a top-up not yet paid (``cancel``): the cancel credits nothing; a partner's signed
+authorisation for it afterwards still credits it once (the money moved), as for an expired top-up.
 """
 
 from __future__ import annotations
